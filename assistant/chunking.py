@@ -1,0 +1,176 @@
+"""Structure-aware chunking for Dutch reports.
+
+Lines are classified as headings (chapter "3 ...", paragraph "3.1 ...", "Box 3.2 ...",
+short unnumbered sub-headings), figure captions ("Afbeelding 2.1 ...", "Bron: ..."),
+chart-label noise, or body text. Body text is split into whole sentences, which are
+packed into chunks of about `chunk_size` characters that never cross a section. Each
+chunk carries its section path and printed page; its id is a hash of its content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from .settings import ChunkingSettings
+from .types import Chunk, Document
+
+_TERMINAL = (".", "!", "?", ":", ";")
+_CHAPTER = re.compile(r"^([1-9]|1\d)\s+[A-Z][^.]*$")
+_PARAGRAPH = re.compile(r"^\d{1,2}\.\d{1,2}\s+\S")
+_BOX = re.compile(r"^Box\s+\d+(\.\d+)?\b")
+_CAPTION = re.compile(r"^(Afbeelding|Tabel|Figuur)\s+\d+(\.\d+)?\b")
+_SOURCE_LINE = re.compile(r"^(Bron|Nb|\*)\s*:")
+_BULLET = "◼•▪●"
+_ABBREVIATIONS = {"o.a", "bijv", "z.d", "nr", "ca", "m.n", "e.d", "incl", "excl", "o.b.v", "d.w.z", "i.v.m", "m.b.t", "t.o.v", "vs", "resp", "zgn", "dhr", "mevr", "etc", "jl", "p", "blz"}
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9‘“'\"(" + _BULLET + "])|\s+(?=[" + _BULLET + "])")
+
+
+@dataclass
+class Sentence:
+    text: str
+    page: str
+    section: str
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a paragraph into sentences, respecting Dutch abbreviations and bullets."""
+    parts: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        piece = text[start : m.start()]
+        last_word = re.search(r"(\S+)\.$", piece)
+        if last_word and last_word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+            continue
+        if piece.strip():
+            parts.append(piece.strip())
+        start = m.end()
+    if text[start:].strip():
+        parts.append(text[start:].strip())
+    return parts
+
+
+def _is_label_run(lines: list[str], i: int) -> bool:
+    """True when line i is part of a run of >= 3 short unpunctuated lines (chart labels)."""
+
+    def short(j: int) -> bool:
+        return 0 <= j < len(lines) and 0 < len(lines[j]) < 40 and not lines[j].endswith(_TERMINAL)
+
+    return short(i) and any(all(short(j) for j in range(s, s + 3)) for s in range(i - 2, i + 1))
+
+
+class _Sections:
+    """Heading stack: level 1 chapter, 2 paragraph/box, 3 sub-heading."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, str]] = []
+
+    def push(self, level: int, title: str) -> None:
+        self.stack = [(lv, t) for lv, t in self.stack if lv < level] + [(level, title)]
+
+    def extend_last(self, more: str) -> None:
+        level, title = self.stack[-1]
+        self.stack[-1] = (level, f"{title} {more}")
+
+    @property
+    def path(self) -> str:
+        return " › ".join(t for _, t in self.stack)
+
+
+def document_sentences(doc: Document) -> list[Sentence]:
+    """All body sentences of a document in reading order, with page and section."""
+    sections = _Sections()
+    sentences: list[Sentence] = []
+    buffer: list[str] = []
+    buffer_page = ""
+
+    def flush() -> None:
+        nonlocal buffer
+        if buffer:
+            for s in split_sentences(" ".join(buffer)):
+                sentences.append(Sentence(s, buffer_page, sections.path))
+        buffer = []
+
+    if doc.source.kind == "table":
+        return [Sentence(p.text, p.number, doc.source.title) for p in doc.pages]
+
+    for page in doc.pages:
+        lines = [ln.strip() for ln in page.text.split("\n")]
+        prev_ends = True  # page start behaves like a sentence end
+        for i, line in enumerate(lines):
+            if not line:
+                flush()
+                prev_ends = True
+                continue
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            heading_like = len(line) < 90 and not line.endswith(_TERMINAL)
+            if _is_label_run(lines, i):
+                continue
+            if prev_ends and heading_like and _CHAPTER.match(line):
+                flush()
+                sections.push(1, line)
+                if nxt and nxt[0].islower() and len(nxt) < 60 and not nxt.endswith(_TERMINAL):
+                    lines[i + 1] = ""  # wrapped chapter title
+                    sections.extend_last(nxt)
+                continue
+            if prev_ends and heading_like and (_PARAGRAPH.match(line) or _BOX.match(line)):
+                flush()
+                sections.push(2, re.sub(r"\s+", " ", line))
+                continue
+            if _CAPTION.match(line) or _SOURCE_LINE.match(line):
+                flush()
+                if _CAPTION.match(line) and nxt and len(nxt) < 90 and not nxt.endswith(_TERMINAL) and not _SOURCE_LINE.match(nxt):
+                    line, lines[i + 1] = f"{line} {nxt}", ""  # caption subtitle, e.g. "Groningen, 2015-2024"
+                sentences.append(Sentence(line, page.number, sections.path))
+                prev_ends = True
+                continue
+            if prev_ends and heading_like and line[0].isupper() and len(line) < 70 and (not nxt or nxt[0].isupper() or nxt[0] in _BULLET):
+                flush()
+                level = 1 if not sections.stack or line in ("Voorwoord", "Samenvatting", "Begrippen", "Disclaimer") else 3
+                sections.push(level, line)
+                continue
+            if not buffer:
+                buffer_page = page.number
+            elif buffer_page != page.number and "-" not in buffer_page:
+                buffer_page = f"{buffer_page}-{page.number}"  # sentence runs over a page break
+            buffer.append(line)
+            prev_ends = line.endswith(_TERMINAL)
+        if prev_ends:
+            flush()
+    flush()
+    return sentences
+
+
+def chunk_document(doc: Document, settings: ChunkingSettings) -> list[Chunk]:
+    """Pack sentences into chunks within one section and page, with sentence overlap."""
+    chunks: list[Chunk] = []
+    groups: list[list[Sentence]] = []
+    for s in document_sentences(doc):
+        if groups and groups[-1][0].section == s.section and groups[-1][0].page == s.page:
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    for group in groups:
+        current: list[Sentence] = []
+        for s in group:
+            size = sum(len(x.text) + 1 for x in current)
+            if current and size + len(s.text) > settings.chunk_size:
+                chunks.append(_make_chunk(doc, current, len(chunks)))
+                keep = settings.overlap_sentences
+                current = current[-keep:] if keep and len(current) > keep else []
+            current.append(s)
+        if current:
+            chunks.append(_make_chunk(doc, current, len(chunks)))
+    return chunks
+
+
+def _make_chunk(doc: Document, sentences: list[Sentence], position: int) -> Chunk:
+    text = " ".join(s.text for s in sentences)
+    first = sentences[0]
+    digest = hashlib.sha256(f"{doc.source.id}|{first.page}|{first.section}|{text}".encode()).hexdigest()[:20]
+    row_label = ""
+    if doc.source.kind == "table":
+        m = re.search(r"\)\. [^:]+: ([^;]+);", text)
+        row_label = m.group(1) if m else ""
+    return Chunk(id=f"{doc.source.id}-{digest}", source_id=doc.source.id, page=first.page, section=first.section, text=text, position=position, row_label=row_label)

@@ -1,0 +1,44 @@
+"""Errors the assistant raises on purpose.
+
+    AssistantError
+    ├── ConfigError          a setting or manifest entry is wrong; fix the configuration
+    ├── CorpusError          a source file cannot be read or is unusable
+    ├── IndexNotBuiltError   no index for the current settings; run `assistant ingest`
+    ├── QuestionError        the question itself is unusable (empty, too long)
+    └── BackendError         an embedder, vector store or generator failed
+
+Adapters wrap library errors (pypdf, chromadb, models) in one of these with
+`raise ... from exc`; each channel catches `AssistantError` once. `message_nl` is
+what an advisor reads; `str(exc)` is the English message for logs and the CLI.
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    message_nl = "Er ging iets mis in de assistent. Probeer het later opnieuw of neem contact op met de beheerder."
+
+    def __init__(self, message: str, message_nl: str | None = None):
+        super().__init__(message)
+        if message_nl:
+            self.message_nl = message_nl
+
+
+class ConfigError(AssistantError):
+    message_nl = "De assistent is niet goed ingesteld. Neem contact op met de beheerder."
+
+
+class CorpusError(AssistantError):
+    message_nl = "Een bron kon niet worden gelezen. De overige bronnen zijn nog beschikbaar."
+
+
+class IndexNotBuiltError(AssistantError):
+    message_nl = "De bronnen zijn nog niet geïndexeerd. Probeer het over een paar minuten opnieuw."
+
+
+class QuestionError(AssistantError):
+    message_nl = "Deze vraag kan ik niet verwerken."
+
+
+class BackendError(AssistantError):
+    message_nl = "Een onderdeel van de assistent reageert niet. Probeer het later opnieuw."

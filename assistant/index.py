@@ -1,0 +1,159 @@
+"""Ingest: load approved sources, chunk, embed and store them, incrementally and safely.
+
+Every stored chunk carries the `version` of its source (hash of file bytes and manifest
+entry). The store's state names the active version per source; readers only see
+chunks of active versions. A changed source is written under its new version first,
+then the state switches to it in one write, then the old version is deleted. An
+ingest killed at any point therefore leaves the previous index fully usable, and the
+next ingest finishes the job (leftovers of unknown versions are swept).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .backends import Embedder, VectorStore, get_embedder, get_store
+from .chunking import chunk_document, split_sentences
+from .errors import AssistantError, CorpusError, IndexNotBuiltError
+from .settings import Settings
+from .sources import SourceStatus, file_sha256, load_document, load_manifest
+from .types import Chunk, SourceInfo
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # not citable: unapproved, expired, missing file
+    chunks: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def search_text(chunk: Chunk) -> str:
+    """What retrievers see: the section path gives short passages their context."""
+    return f"{chunk.section}\n{chunk.text}"
+
+
+def source_version(status: SourceStatus) -> str:
+    entry = status.source.model_dump_json()
+    return hashlib.sha256(f"{file_sha256(status.path)}|{entry}".encode()).hexdigest()[:16]
+
+
+def ingest(settings: Settings, progress: Progress | None = None, store: VectorStore | None = None, embedder: Embedder | None = None) -> IngestReport:
+    """Bring the index in line with the manifest; see the module docstring for safety."""
+    started = time.perf_counter()
+    report = IngestReport()
+    statuses = load_manifest(settings.manifest_path, settings.effective_today())
+    store = store or get_store(settings)
+    embedder = embedder or get_embedder(settings)
+    state = store.read_state()
+    sources: dict = dict(state.get("sources", {}))
+
+    for st in statuses:
+        if not st.usable:
+            report.skipped[st.source.id] = st.status
+    usable = [st for st in statuses if st.usable]
+    for n, st in enumerate(usable, 1):
+        if progress:
+            progress(st.source.id, n, len(usable))
+        version = source_version(st)
+        previous = sources.get(st.source.id)
+        if previous and previous["version"] == version:
+            report.unchanged.append(st.source.id)
+            report.chunks[st.source.id] = previous["chunks"]
+            continue
+        try:
+            doc = load_document(st)
+            chunks = chunk_document(doc, settings.chunking)
+            if not chunks:
+                raise CorpusError(f"{st.path.name} produced no text passages.")
+            _write_chunks(store, embedder, st.source, version, chunks)
+        except AssistantError as exc:
+            report.failed[st.source.id] = str(exc)  # the previous version, if any, stays active
+            if previous:
+                report.chunks[st.source.id] = previous["chunks"]
+            continue
+        sources[st.source.id] = {"version": version, "chunks": len(chunks), "source": st.source.model_dump(mode="json")}
+        store.write_state({**state, "sources": sources})  # the switch: one write
+        store.delete({"$and": [{"source_id": st.source.id}, {"version": {"$ne": version}}]})
+        (report.replaced if previous else report.added).append(st.source.id)
+        report.chunks[st.source.id] = len(chunks)
+
+    usable_ids = {st.source.id for st in usable}
+    for source_id in [s for s in sources if s not in usable_ids]:
+        del sources[source_id]
+        store.write_state({**state, "sources": sources})
+        store.delete({"source_id": source_id})
+        report.removed.append(source_id)
+    active = [v["version"] for v in sources.values()]
+    store.write_state({**state, "sources": sources})
+    if active:  # sweep chunks of versions no state names (an earlier killed ingest)
+        store.delete({"version": {"$nin": active}})
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_chunks(store: VectorStore, embedder: Embedder, source: SourceInfo, version: str, chunks: list[Chunk]) -> None:
+    vectors = embedder.embed_passages([search_text(c) for c in chunks])
+    # Warm the embedding cache with every sentence, so answering never waits for it.
+    embedder.embed_passages([s for c in chunks for s in split_sentences(c.text)])
+    metas = [
+        {
+            "chunk_id": c.id,
+            "source_id": c.source_id,
+            "version": version,
+            "page": c.page,
+            "section": c.section,
+            "position": c.position,
+            "row_label": c.row_label,
+            "kind": source.kind,
+            "publisher": source.publisher,
+            "year": source.published.year,
+        }
+        for c in chunks
+    ]
+    store.upsert([f"{c.id}@{version}" for c in chunks], vectors, [c.text for c in chunks], metas)
+
+
+@dataclass
+class IndexSnapshot:
+    """The active chunks and the manifest entries they were indexed under."""
+
+    chunks: list[Chunk]
+    meta: dict[str, dict]  # chunk id -> kind/publisher/year
+    sources: dict[str, SourceInfo]
+    versions: list[str]
+
+
+def load_snapshot(store: VectorStore) -> IndexSnapshot:
+    state = store.read_state()
+    sources = state.get("sources", {})
+    if not sources:
+        raise IndexNotBuiltError(
+            "No index for these settings; run `assistant ingest` (or `assistant serve`, which builds it)."
+        )
+    versions = [v["version"] for v in sources.values()]
+    rows = store.get({"version": {"$in": versions}})
+    chunks, meta = [], {}
+    for _id, text, m in rows:
+        chunk = Chunk(id=m["chunk_id"], source_id=m["source_id"], page=m["page"], section=m["section"], text=text, position=m["position"], row_label=m.get("row_label", ""))
+        chunks.append(chunk)
+        meta[chunk.id] = {"kind": m["kind"], "publisher": m["publisher"], "year": m["year"], "version": m["version"]}
+    chunks.sort(key=lambda c: (c.source_id, c.position))
+    infos = {sid: SourceInfo(**v["source"]) for sid, v in sources.items()}
+    return IndexSnapshot(chunks, meta, infos, versions)
+
+
+def state_summary(store: VectorStore) -> dict[str, int]:
+    return {sid: v["chunks"] for sid, v in store.read_state().get("sources", {}).items()}
+
+
+__all__ = ["ingest", "IngestReport", "load_snapshot", "IndexSnapshot", "search_text", "state_summary"]

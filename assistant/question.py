@@ -1,0 +1,110 @@
+"""What a question asks for: subject terms, asked-for quantity, years, definitions, and
+whether it seeks a forecast (and whether it asks for the assistant's own opinion).
+These signals drive the composer and the refusal guard; no rule names a test question.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .text import content_terms, normalize, stem, tokens, words, years
+
+# Words that mark a question as forward-looking. Matched on the lower-cased question.
+_FORECAST_PATTERNS = [
+    r"\bverwacht(?:en|te|ing|ingen)?\b",
+    r"\bdenk(?:en|t)?\s+(?:je|jij|u)\b",
+    r"\b(?:je|jij|u)\s+denk",
+    r"\bvoorspel\w*",
+    r"\binschat\w*|\bschat\s+(?:je|jij|u)\b",
+    r"\bprognose\w*|\braming\w*|\bvooruitzicht\w*|\bverwachtingen\b",
+    r"\bhoe\s+(?:zal|zullen|gaat|gaan)\b",
+    r"\b(?:zal|zullen)\b",
+    r"\bgaa?t?n?\s+(?:\w+\s+){0,6}(?:stijgen|dalen|groeien|krimpen|toenemen|afnemen|veranderen|ontwikkelen|verdwijnen|trekken|worden|halen|oplopen|verbeteren|verslechteren)\b",
+    r"\bvolgend(?:e)?\s+(?:jaar|kwartaal|maand|decennium)\b",
+    r"\bkomende\s+(?:jaren|jaar|periode|tijd|decennium|decennia|maanden|kwartalen)\b",
+    r"\bde\s+komende\s+\w+\s+jaar\b",
+    r"\bover\s+(?:een|twee|drie|vier|vijf|tien|\d+)\s+jaar\b",
+    r"\btoekomst\w*\b",
+    r"\bstraks\b|\bop termijn\b|\bblijf\w*\s+(?:\w+\s+){0,4}(?:groeien|stijgen|dalen)\b",
+]
+_OPINION = re.compile(
+    r"\b(?:verwacht|denk|vind|schat|voorspel)\w*\s+(?:je|jij|u)\b|\b(?:jouw|uw|je)\s+(?:inschatting|verwachting|voorspelling|mening|idee|gevoel)\b|\bwat\s+(?:verwacht|denk|voorspel)\s+(?:je|jij|u)\b|\b(?:je|jij|u)\s+(?:verwacht|denkt|voorspelt)\b"
+)
+_QUANTITY = re.compile(
+    r"\bhoeveel\b|\bhoe\s+(?:groot|hoog|laag|sterk|snel|vaak|lang|veel)\b|\bwelk(?:e)?\s+(?:percentage|aandeel|aantal|deel)\b|\bin\s+welke\s+mate\b|\bprocent\b|\baantal\b|\bomvang\b|\bcijfer"
+)
+_DEFINITION = re.compile(
+    r"^\s*wat\s+(?:is|zijn|betekent|betekenen|bedoel\w*|verstaan|houdt|meet|doet|wordt\s+bedoeld)\b|\bwanneer\s+(?:geldt|ben|is|heet|telt)\b|\bdefinitie\b|\bbegrip\b|\bwie\s+(?:zijn|is)\b|\bwat\s+(?:houdt|verstaat)\b"
+)
+_ENGLISH = {"the", "what", "is", "are", "how", "many", "does", "do", "which", "who", "of", "in", "will", "you", "and", "to", "for", "much", "capital", "there"}
+_DUTCH_MARKERS = {"de", "het", "een", "en", "van", "is", "zijn", "hoeveel", "wat", "welke", "hoe", "er", "in", "op", "voor", "met"}
+# Words in forecast questions that describe the asking, not the subject.
+_ASKING = {stem(w) for w in "verwacht verwachting voorspel voorspelling inschatting denk prognose toekomst komend volgend jaar jaren straks termijn ontwikkel stijg dal groei gaan zal zullen blijft blijv".split()}
+
+
+@dataclass
+class QuestionAnalysis:
+    text: str
+    terms: set[str]
+    subject_terms: set[str]
+    years: set[int]
+    asks_quantity: bool
+    asks_definition: bool
+    forecast: bool
+    opinion: bool
+    english: bool
+    future_years: set[int] = field(default_factory=set)
+
+
+def analyse(question: str, data_year: int) -> QuestionAnalysis:
+    """`data_year` is the newest publication year of the sources: later years are the future."""
+    text = normalize(question)
+    low = text.lower()
+    ys = years(text)
+    future = {y for y in ys if y > data_year}
+    forecast = bool(future) or any(re.search(p, low) for p in _FORECAST_PATTERNS)
+    ws = words(text)
+    english = bool(ws) and sum(w in _ENGLISH for w in ws) >= max(2, len(ws) * 0.3) and sum(w in _DUTCH_MARKERS - {"is", "in"} for w in ws) == 0
+    terms = content_terms(text)
+    return QuestionAnalysis(
+        text=text,
+        terms=terms,
+        subject_terms={t for t in terms if t not in _ASKING},
+        years=ys,
+        asks_quantity=bool(_QUANTITY.search(low)),
+        asks_definition=bool(_DEFINITION.search(low)),
+        forecast=forecast,
+        opinion=bool(_OPINION.search(low)),
+        english=english,
+        future_years=future,
+    )
+
+
+class TermWeights:
+    """Inverse document frequency of stemmed terms over the indexed chunks.
+
+    A term the corpus never uses gets the highest weight: a question that hinges on it
+    cannot be answered from these sources.
+    """
+
+    def __init__(self, texts: list[str]):
+        self.n = max(len(texts), 1)
+        self.df = Counter(t for text in texts for t in set(tokens(text)))
+        self.unknown = math.log(self.n + 1) + 1.0
+
+    def idf(self, term: str) -> float:
+        df = self.df.get(term, 0)
+        return self.unknown if df == 0 else math.log((self.n + 1) / (df + 0.5))
+
+    def coverage(self, wanted: set[str], present: set[str]) -> float:
+        """IDF-weighted share of `wanted` terms found in `present` (1.0 for no wanted terms)."""
+        total = sum(self.idf(t) for t in wanted)
+        if total == 0:
+            return 1.0
+        return sum(self.idf(t) for t in wanted if t in present) / total
+
+    def known(self, term: str) -> bool:
+        return term in self.df

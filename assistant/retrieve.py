@@ -1,0 +1,123 @@
+"""Hybrid retrieval: BM25 over Dutch-stemmed tokens (bm25s + PyStemmer) and dense vectors
+(Chroma), fused with weighted reciprocal rank fusion. Filters on source kind, publisher
+and year apply to both retrievers. `AssistantRetriever` exposes it to LangChain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from .backends import Embedder, VectorStore
+from .index import IndexSnapshot, search_text
+from .settings import RetrievalSettings
+from .text import tokens
+from .types import Chunk, Hit
+
+
+@dataclass
+class Filters:
+    kinds: list[str] = field(default_factory=list)
+    publishers: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+
+    def allows(self, meta: dict[str, Any]) -> bool:
+        return (
+            (not self.kinds or meta["kind"] in self.kinds)
+            and (not self.publishers or meta["publisher"] in self.publishers)
+            and (not self.years or meta["year"] in self.years)
+        )
+
+    def chroma_where(self, versions: list[str]) -> dict:
+        clauses: list[dict] = [{"version": {"$in": versions}}]
+        if self.kinds:
+            clauses.append({"kind": {"$in": self.kinds}})
+        if self.publishers:
+            clauses.append({"publisher": {"$in": self.publishers}})
+        if self.years:
+            clauses.append({"year": {"$in": self.years}})
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class HybridRetriever:
+    def __init__(self, snapshot: IndexSnapshot, store: VectorStore, embedder: Embedder, settings: RetrievalSettings):
+        self.snapshot = snapshot
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.by_id = {c.id: c for c in snapshot.chunks}
+        self._bm25 = bm25s.BM25()
+        corpus_tokens = [tokens(search_text(c)) or ["_empty_"] for c in snapshot.chunks]
+        self._bm25.index(corpus_tokens, show_progress=False)
+
+    def bm25(self, query: str, n: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
+        q = [t for t in tokens(query) if t in self._bm25.vocab_dict]
+        if not q:
+            return []
+        scores = self._bm25.get_scores(q)
+        chunks = self.snapshot.chunks
+        order = np.argsort(-scores)
+        out = []
+        for i in order:
+            if scores[i] <= 0 or len(out) >= n:
+                break
+            if filters and not filters.allows(self.snapshot.meta[chunks[i].id]):
+                continue
+            out.append((chunks[i], float(scores[i])))
+        return out
+
+    def dense(self, query: str, n: int, filters: Filters | None = None, query_vector: np.ndarray | None = None) -> list[tuple[Chunk, float]]:
+        vector = query_vector if query_vector is not None else self.embedder.embed_query(query)
+        where = (filters or Filters()).chroma_where(self.snapshot.versions)
+        out = []
+        for store_id, distance in self.store.search(vector, n, where):
+            chunk = self.by_id.get(store_id.split("@")[0])
+            if chunk is not None:
+                out.append((chunk, 1.0 - float(distance)))
+        return out
+
+    def retrieve(self, query: str, k: int | None = None, filters: Filters | None = None, mode: str | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
+        """Top-k passages; `score` is the fused RRF score, `ranks` the per-retriever ranks (1-based)."""
+        k = k or self.settings.k
+        mode = mode or self.settings.mode
+        n = max(self.settings.candidates, k)
+        rankings: dict[str, list[tuple[Chunk, float]]] = {}
+        if mode in ("hybrid", "bm25"):
+            rankings["bm25"] = self.bm25(query, n, filters)
+        if mode in ("hybrid", "dense"):
+            rankings["dense"] = self.dense(query, n, filters, query_vector)
+        weights = {"bm25": self.settings.bm25_weight, "dense": self.settings.dense_weight}
+        fused: dict[str, Hit] = {}
+        for name, ranking in rankings.items():
+            for rank, (chunk, raw) in enumerate(ranking, 1):
+                hit = fused.setdefault(chunk.id, Hit(chunk=chunk, score=0.0))
+                hit.score += weights[name] / (self.settings.rrf_k + rank)
+                hit.ranks[name] = rank
+                hit.raw[name] = raw
+        return sorted(fused.values(), key=lambda h: -h.score)[:k]
+
+
+def make_langchain_retriever(retriever: HybridRetriever, k: int = 5, filters: Filters | None = None):
+    """A LangChain `BaseRetriever` over the hybrid retriever (documents carry chunk metadata)."""
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document as LCDocument
+    from langchain_core.retrievers import BaseRetriever
+
+    class AssistantRetriever(BaseRetriever):
+        hybrid: Any
+        k: int = 5
+        filters: Any = None
+
+        def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+            return [
+                LCDocument(
+                    page_content=h.chunk.text,
+                    metadata={"chunk_id": h.chunk.id, "source_id": h.chunk.source_id, "page": h.chunk.page, "section": h.chunk.section, "score": h.score},
+                )
+                for h in self.hybrid.retrieve(query, k=self.k, filters=self.filters)
+            ]
+
+    return AssistantRetriever(hybrid=retriever, k=k, filters=filters)

