@@ -131,6 +131,7 @@ class IndexSnapshot:
     meta: dict[str, dict]  # chunk id -> kind/publisher/year
     sources: dict[str, SourceInfo]
     versions: list[str]
+    meta_versions: dict[str, str]  # source id -> indexed version
 
 
 def load_snapshot(store: VectorStore) -> IndexSnapshot:
@@ -149,7 +150,7 @@ def load_snapshot(store: VectorStore) -> IndexSnapshot:
         meta[chunk.id] = {"kind": m["kind"], "publisher": m["publisher"], "year": m["year"], "version": m["version"]}
     chunks.sort(key=lambda c: (c.source_id, c.position))
     infos = {sid: SourceInfo(**v["source"]) for sid, v in sources.items()}
-    return IndexSnapshot(chunks, meta, infos, versions)
+    return IndexSnapshot(chunks, meta, infos, versions, {sid: v["version"] for sid, v in sources.items()})
 
 
 def state_summary(store: VectorStore) -> dict[str, int]:

@@ -46,6 +46,28 @@ class GuardSettings(BaseModel):
     max_question_chars: int = Field(2000, ge=50, description="Longer questions are rejected with a clear message.")
 
 
+class WebSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address `assistant serve` binds to.")
+    port: int = Field(8000, description="Port `assistant serve` listens on.")
+    api_keys: list[str] = Field(default_factory=list, description="Bearer keys for /api/*; empty = open (local default). JSON list in the environment.")
+    rate_limit_per_minute: int = Field(60, ge=1, description="Requests per minute per API key (or per client address when keys are off).")
+    max_body_bytes: int = Field(32_768, ge=1024, description="Largest accepted request body.")
+
+
+class SlackSettings(BaseModel):
+    signing_secret: str = Field("", description="Slack app signing secret; Slack routes are mounted only when set.")
+    bot_token: str = Field("", description="Bot token (xoxb-...) for posting answers.")
+    app_token: str = Field("", description="App-level token (xapp-...) for Socket Mode, for sites without a public URL.")
+    api_base_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (tests point it at a local server).")
+
+
+class TeamsSettings(BaseModel):
+    outgoing_webhook_secret: str = Field("", description="Base64 security token of the Teams outgoing webhook; route mounted only when set.")
+    app_id: str = Field("", description="Bot Framework app id; empty for the Bot Framework Emulator.")
+    app_password: str = Field("", description="Bot Framework app password.")
+    bot_enabled: bool = Field(False, description="Mount the Bot Framework endpoint /api/teams/messages.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore")
 
@@ -61,6 +83,9 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     guard: GuardSettings = GuardSettings()
+    web: WebSettings = WebSettings()
+    slack: SlackSettings = SlackSettings()
+    teams: TeamsSettings = TeamsSettings()
 
     @property
     def manifest_path(self) -> Path:

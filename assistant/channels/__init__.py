@@ -1,0 +1,65 @@
+"""Channels: thin adapters (web, Slack, Teams) over the one `Assistant`.
+
+Each adapter checks its request, calls `Services.answer()` and renders the `Answer`.
+`web.create_app` builds the FastAPI app and mounts every other channel module found
+here through its `mount(app, services)` function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..audit import AuditLog
+from ..core import Assistant
+from ..settings import Settings
+from ..types import Answer
+
+MOUNTED_CHANNELS = ("slack", "teams")
+
+
+@dataclass
+class Services:
+    """What every channel shares: settings, the assistant (once the index is ready) and the audit log."""
+
+    settings: Settings
+    audit: AuditLog
+    _assistant: Assistant | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def assistant(self) -> Assistant:
+        """The assistant; raises IndexNotBuiltError while no index is available."""
+        with self._lock:
+            if self._assistant is None:
+                self._assistant = Assistant.open(self.settings)
+            return self._assistant
+
+    def reload(self) -> None:
+        with self._lock:
+            self._assistant = None
+
+    def answer(self, question: str, channel: str, conversation_id: str | None = None) -> tuple[Answer, str]:
+        """Ask with the conversation's earlier questions, record it; returns (answer, answer_id)."""
+        history = self.audit.history(conversation_id) if conversation_id else []
+        assistant = self.assistant
+        answer = assistant.ask(question, history=history)
+        versions = {sid: assistant.snapshot.meta_versions.get(sid, "") for sid in {c.source_id for c in answer.citations}}
+        answer_id = self.audit.record(answer, channel, conversation_id, versions)
+        return answer, answer_id
+
+
+def channel_mounts() -> list[Callable]:
+    """`mount(app, services)` of each channel module that exists (slack, teams)."""
+    mounts = []
+    for name in MOUNTED_CHANNELS:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{name}":
+                continue
+            raise
+        mounts.append(module.mount)
+    return mounts

@@ -1,0 +1,241 @@
+"""Command line: ingest, ask, chat, sources, serve, audit, eval.
+
+Every command parses input, calls the core and prints; errors become `Type: message`
+and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import AssistantError
+from .settings import Settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _handle_errors(fn):
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except AssistantError as exc:
+            err_console.print(f"[red]{type(exc).__name__}[/red]: {exc}")
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group()
+def main() -> None:
+    """Arbeidsmarkt-assistent: grounded answers from approved labour-market sources."""
+
+
+def run_ingest(settings: Settings, quiet: bool = False):
+    """Ingest with a progress bar; returns the IngestReport."""
+    from .index import ingest
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, disable=quiet) as bar:
+        task = bar.add_task("Bronnen indexeren", total=None)
+
+        def progress(source_id: str, n: int, total: int) -> None:
+            bar.update(task, total=total, completed=n - 1, description=f"Indexeren: {source_id}")
+
+        report = ingest(settings, progress=progress)
+        bar.update(task, completed=bar.tasks[0].total or 0, description="Klaar")
+    return report
+
+
+@main.command()
+@_handle_errors
+def ingest() -> None:
+    """Index the approved sources in corpus/ (incremental; safe to interrupt).
+
+    \b
+    assistant ingest
+    ASSISTANT_CHROMA_URL=http://localhost:8000 assistant ingest
+    """
+    settings = Settings()
+    report = run_ingest(settings)
+    for label, ids in (("added", report.added), ("replaced", report.replaced), ("unchanged", report.unchanged), ("removed", report.removed)):
+        if ids:
+            console.print(f"{label}: {', '.join(ids)}")
+    for sid, status in report.skipped.items():
+        console.print(f"[yellow]skipped[/yellow] {sid}: {status}")
+    for sid, error in report.failed.items():
+        console.print(f"[red]failed[/red] {sid}: {error}")
+    console.print(f"{sum(report.chunks.values())} passages from {len(report.chunks)} sources in {report.seconds:.1f}s")
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON contract instead of text.")
+@click.option("--kind", multiple=True, help="Only sources of this kind (report, factsheet, table).")
+@click.option("--publisher", multiple=True, help="Only sources of this publisher.")
+@click.option("--year", multiple=True, type=int, help="Only sources published in this year.")
+@_handle_errors
+def ask(question: str, as_json: bool, kind: tuple[str, ...], publisher: tuple[str, ...], year: tuple[int, ...]) -> None:
+    """Ask one question.
+
+    \b
+    assistant ask "Hoeveel vacatures stonden er open in Groningen?"
+    assistant ask --json "Wat is een onderbenutte deeltijder?"
+    assistant ask --kind table "Hoeveel werklozen telde Groningen in 2024?"
+    """
+    from .core import Assistant
+    from .retrieve import Filters
+
+    answer = Assistant.open().ask(question, filters=Filters(list(kind), list(publisher), list(year)))
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+
+
+def _print_answer(answer) -> None:
+    style = "yellow" if answer.refused else "green"
+    label = f"Geweigerd ({answer.refusal_reason})" if answer.refused else "Antwoord"
+    console.print(f"[bold {style}]{label}[/bold {style}]")
+    console.print(answer.answer, markup=False)
+    if answer.citations:
+        console.print("\n[bold]Bronnen[/bold]")
+        for c in answer.citations:
+            console.print(f"[{c.n}] {c.title} ({c.publisher}), p. {c.page} — {c.section}", markup=False)
+            console.print(f'    "{c.quote}"', markup=False, style="dim")
+
+
+@main.command()
+@_handle_errors
+def chat() -> None:
+    """Interactive conversation in the terminal; follow-ups use earlier turns. Empty line or Ctrl-D ends.
+
+    \b
+    assistant chat
+    """
+    from .core import Assistant
+    from .errors import QuestionError
+
+    assistant = Assistant.open()
+    history: list[str] = []
+    console.print("Stel je vraag over de arbeidsmarkt (lege regel om te stoppen).")
+    while True:
+        try:
+            question = console.input("[bold]> [/bold]")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question.strip():
+            break
+        try:
+            answer = assistant.ask(question, history=history)
+        except QuestionError as exc:
+            console.print(exc.message_nl)
+            continue
+        _print_answer(answer)
+        history.append(question)
+        console.print()
+
+
+@main.command()
+@_handle_errors
+def sources() -> None:
+    """List every source in the manifest with its status and indexed passage count.
+
+    \b
+    assistant sources
+    """
+    from .backends import get_store
+    from .index import state_summary
+    from .sources import load_manifest
+
+    settings = Settings()
+    statuses = load_manifest(settings.manifest_path, settings.effective_today())
+    try:
+        counts = state_summary(get_store(settings))
+    except AssistantError:
+        counts = {}
+    table = Table("id", "kind", "title", "status", "passages", "valid until")
+    for st in statuses:
+        table.add_row(st.source.id, st.source.kind, st.source.title, st.status, str(counts.get(st.source.id, 0)), str(st.source.valid_until or "-"))
+    console.print(table)
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address (default from ASSISTANT_WEB__HOST, 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default 8000).")
+@_handle_errors
+def serve(host: str | None, port: int | None) -> None:
+    """Build the index if it is missing, then serve the chat page and the API.
+
+    \b
+    assistant serve
+    assistant serve --host 0.0.0.0 --port 8080
+    """
+    from .channels.web import serve as serve_web
+
+    settings = Settings()
+    serve_web(settings, host or settings.web.host, port or settings.web.port)
+
+
+@main.command()
+@click.option("--limit", default=20, help="How many recent records.")
+@click.option("--export", "fmt", type=click.Choice(["csv", "jsonl"]), default=None, help="Export instead of listing.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the export to this file.")
+@_handle_errors
+def audit(limit: int, fmt: str | None, out: Path | None) -> None:
+    """List or export recent questions, answers and feedback.
+
+    \b
+    assistant audit --limit 10
+    assistant audit --export csv --out audit.csv
+    """
+    from .audit import AuditLog
+
+    log = AuditLog(Settings().audit_db)
+    if fmt:
+        data = log.export(fmt, limit)
+        if out:
+            out.write_text(data, encoding="utf-8")
+            console.print(f"{limit} records max written to {out}")
+        else:
+            click.echo(data, nl=False)
+        return
+    table = Table("time", "channel", "question", "refused", "sources", "feedback")
+    for r in log.recent(limit):
+        srcs = ", ".join(f"{c['source_id']} p.{c['page']}" for c in r["citations"])
+        fb = ", ".join(f["rating"] for f in r["feedback"])
+        table.add_row(r["created_at"][:19], r["channel"], r["question"][:60], r["refusal_reason"] or "", srcs, fb)
+    console.print(table)
+
+
+@main.command(name="eval")
+@click.option("--questions", "questions_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="JSONL question set.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for results, summary, report and charts.")
+@click.option("--k", default=5, help="Passages scored for retrieval metrics.")
+@click.option("--baseline", "baselines", multiple=True, help="Also run a baseline: langchain-naive, bm25-only, dense-only.")
+@_handle_errors
+def eval_command(questions_file: Path, out_dir: Path, k: int, baselines: tuple[str, ...]) -> None:
+    """Score grounding, citations, refusals and latency on a question set.
+
+    \b
+    assistant eval --questions evals/dev_questions.jsonl --out evals/runs/dev
+    assistant eval --questions evals/questions/own_questions.jsonl --out evals/runs/own --baseline langchain-naive --baseline bm25-only --baseline dense-only
+    """
+    from .evaluation.harness import run_eval
+
+    summary = run_eval(Settings(), questions_file, out_dir, k=k, baselines=list(baselines))
+    console.print_json(json.dumps(summary.get("headline", summary), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

