@@ -2,7 +2,8 @@
 citations, refusal reason, timings and channel; feedback rows join their answer.
 
 Channels call `AuditLog.record(answer, channel)` after each answer and
-`AuditLog.feedback(answer_id, rating, note)` when an advisor rates it.
+`AuditLog.feedback(answer_id, rating, note)` when an advisor rates it. A conversation
+is known once it is started (`start_conversation`) or once an answer is recorded under it.
 """
 
 from __future__ import annotations
@@ -44,7 +45,13 @@ CREATE TABLE IF NOT EXISTS feedback (
     note TEXT NOT NULL DEFAULT '',
     channel TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    channel TEXT NOT NULL DEFAULT ''
+);
 CREATE INDEX IF NOT EXISTS answers_created ON answers(created_at);
+CREATE INDEX IF NOT EXISTS answers_conversation ON answers(conversation_id);
 """
 
 
@@ -80,6 +87,26 @@ class AuditLog:
                 "SELECT question FROM answers WHERE conversation_id=? ORDER BY created_at", (conversation_id,)
             ).fetchall()
         return [r["question"] for r in rows]
+
+    def start_conversation(self, channel: str = "") -> str:
+        """Register a new conversation (known before its first answer); returns its id."""
+        conversation_id = uuid.uuid4().hex
+        with self._lock:
+            self._db.execute("INSERT INTO conversations VALUES (?,?,?)", (conversation_id, _now(), channel))
+            self._db.commit()
+        return conversation_id
+
+    def has_conversation(self, conversation_id: str) -> bool:
+        """True for a started conversation and for any conversation id an answer was recorded under."""
+        with self._lock:
+            return bool(
+                self._db.execute("SELECT 1 FROM conversations WHERE id=?", (conversation_id,)).fetchone()
+                or self._db.execute("SELECT 1 FROM answers WHERE conversation_id=? LIMIT 1", (conversation_id,)).fetchone()
+            )
+
+    def has_answer(self, answer_id: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM answers WHERE id=?", (answer_id,)).fetchone() is not None
 
     def feedback(self, answer_id: str, rating: str, note: str = "", channel: str = "") -> None:
         if rating not in RATINGS:

@@ -87,7 +87,7 @@ class Guard:
         for c in comp.candidates:
             if not c.forecast:
                 continue
-            subject = self.weights.coverage(wanted, c.terms | getattr(c, "_section_terms", set()))
+            subject = self.weights.coverage(wanted, c.terms | c.context_terms)
             if subject >= self.settings.forecast_subject and horizon_matches(horizon, c.text):
                 return c
         return None

@@ -83,6 +83,24 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
     )
 
 
+PARTIAL = 0.7
+_MIN_PREFIX = 5
+
+
+def match_strength(term: str, present: set[str]) -> float:
+    """1 for an exact match; PARTIAL when the two share a long prefix (at least 60% of the
+    term and _MIN_PREFIX letters) or one is a 5+ letter head of the other; else 0."""
+    if term in present:
+        return 1.0
+    if len(term) < _MIN_PREFIX or term.isdigit():
+        return 0.0
+    head = term[: max(_MIN_PREFIX, math.ceil(0.6 * len(term)))]
+    for other in present:
+        if other.startswith(head) or (len(other) >= _MIN_PREFIX and term.startswith(other)):
+            return PARTIAL
+    return 0.0
+
+
 class TermWeights:
     """Inverse document frequency of stemmed terms over the indexed chunks.
 
@@ -100,11 +118,16 @@ class TermWeights:
         return self.unknown if df == 0 else math.log((self.n + 1) / (df + 0.5))
 
     def coverage(self, wanted: set[str], present: set[str]) -> float:
-        """IDF-weighted share of `wanted` terms found in `present` (1.0 for no wanted terms)."""
+        """IDF-weighted share of `wanted` terms found in `present` (1.0 for no wanted terms).
+
+        A term also counts, for `PARTIAL` of its weight, when it shares a long prefix with a
+        present term: Dutch compounds ("installatiebedrijf" ~ "installatietechniek",
+        "zorgberoep" ~ "zorg") rarely match exactly.
+        """
         total = sum(self.idf(t) for t in wanted)
         if total == 0:
             return 1.0
-        return sum(self.idf(t) for t in wanted if t in present) / total
+        return sum(self.idf(t) * match_strength(t, present) for t in wanted) / total
 
     def known(self, term: str) -> bool:
         return term in self.df

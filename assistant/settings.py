@@ -33,8 +33,13 @@ class RetrievalSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     max_words: int = Field(80, ge=20, le=400, description="Soft cap on answer length in words.")
-    max_sentences: int = Field(3, ge=1, le=10, description="Most source sentences an answer quotes.")
+    max_sentences: int = Field(4, ge=1, le=10, description="Most source sentences an answer quotes.")
     context_passages: int = Field(6, ge=1, le=30, description="Retrieved passages the composer reads sentences from.")
+    keep_within: float = Field(3.0, ge=0, description="A further sentence must score within this (log-odds) of the best one.")
+    keep_close: float = Field(1.0, ge=0, description="Within this of the best, a sentence is added even without new asked-for terms.")
+    adjacent_bonus: float = Field(2.0, ge=0, description="Score bonus for a sentence next to one already chosen (answers often span neighbours).")
+    forecast_bonus: float = Field(1.0, ge=0, description="Score bonus for forecast sentences when answering with a stated forecast.")
+    min_gain: float = Field(0.2, ge=0, le=1, description="Share of still-uncovered question terms a further sentence must add.")
 
 
 class GuardSettings(BaseModel):
@@ -59,6 +64,7 @@ class SlackSettings(BaseModel):
     bot_token: str = Field("", description="Bot token (xoxb-...) for posting answers.")
     app_token: str = Field("", description="App-level token (xapp-...) for Socket Mode, for sites without a public URL.")
     api_base_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (tests point it at a local server).")
+    command: str = Field("/aimi", description="Slash command the app answers (must match deploy/slack/manifest.yaml).")
 
 
 class TeamsSettings(BaseModel):
@@ -66,6 +72,8 @@ class TeamsSettings(BaseModel):
     app_id: str = Field("", description="Bot Framework app id; empty for the Bot Framework Emulator.")
     app_password: str = Field("", description="Bot Framework app password.")
     bot_enabled: bool = Field(False, description="Mount the Bot Framework endpoint /api/teams/messages.")
+    app_type: str = Field("SingleTenant", description="Bot identity type: SingleTenant | MultiTenant | UserAssignedMSI (as registered in Azure).")
+    tenant_id: str = Field("", description="Microsoft Entra tenant id; required for SingleTenant and UserAssignedMSI bots.")
 
 
 class Settings(BaseSettings):

@@ -20,6 +20,10 @@ _EXTRA_STOPWORDS = {
     "daarvan", "hiervan", "daarbij", "welk", "dan", "dus", "nog", "al", "ook", "veel", "meer", "minder", "groot",
     "grootte", "aantal", "aandeel", "procent", "percentage", "de", "het", "een", "zo", "bij", "sinds", "via",
     "per", "wel", "weer", "eens", "staan", "stonden", "staat", "komen", "komt", "kom", "zit", "zitten",
+    # adverbs and fillers that carry no subject
+    "vooral", "meestal", "inmiddels", "momenteel", "tegenwoordig", "huidige", "huidig", "nu", "zeer", "erg", "heel",
+    "echt", "vaak", "soms", "alleen", "daarna", "daarvoor", "vervolgens", "juist", "eerder", "later", "vlak",
+    "weleens", "ooit", "hierover", "daarover", "zoal", "zoals", "bijvoorbeeld", "mensen", "welk", "soort",
     "the", "what", "is", "of", "in", "how", "many", "does", "do", "a", "an", "and", "to", "for",
 }
 STOPWORDS = frozenset(STOPWORDS_DUTCH) | _EXTRA_STOPWORDS

@@ -18,8 +18,8 @@ checks:
   passage; ``multi`` questions have two or more evidence passages;
 * every must_contain item occurs in the expected_answer and, for answerable
   questions, in at least one evidence passage;
-* every evidence passage is a verbatim substring of one approved source from
-  the manifest.
+* every evidence passage is at least 20 characters long and a verbatim
+  substring of one approved source from the manifest.
 
 Text comparison collapses every whitespace run to a single space on both
 sides (after Unicode NFC normalisation). must_contain matching is otherwise
@@ -57,6 +57,7 @@ ALLOWED_TYPES = {
     "out_of_scope",
 }
 REFUSAL_TYPES = {"prediction_refuse", "out_of_scope"}
+MIN_EVIDENCE_CHARS = 20  # shorter passages match almost anywhere and prove nothing
 
 # field -> expected Python type (as produced by json.loads)
 FIELDS: dict[str, type] = {
@@ -128,7 +129,7 @@ def load_sources(manifest: Path, as_of: dt.date, problems: list[str]) -> list[So
         path = base / file
         text_path = path.with_suffix(".txt") if path.suffix.lower() == ".pdf" else path
         try:
-            raw = text_path.read_text(encoding="utf-8")
+            raw = text_path.read_text(encoding="utf-8-sig")
         except OSError as exc:
             problems.append(f"{manifest}: source {sid}: cannot read {text_path}: {exc}")
             continue
@@ -214,6 +215,8 @@ def check_question(q, where: str, sources: list[Source]) -> list[str]:
 
     for i, ev in enumerate(q["evidence"]):
         n = norm(ev)
+        if len(n) < MIN_EVIDENCE_CHARS:
+            bad(f"evidence[{i}] is shorter than {MIN_EVIDENCE_CHARS} characters: {n!r}")
         if not any(n in s.text for s in sources):
             bad(f"evidence[{i}] not found verbatim in any approved source: {_clip(n)!r}")
     return out
@@ -242,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         before = len(problems)
         count = 0
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(f"{path}: cannot read: {exc}")
             per_file.append((path, 0, len(problems) - before))
