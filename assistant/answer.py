@@ -117,6 +117,9 @@ class Generator(Protocol):
 
 
 def is_forecast_sentence(text: str, data_year: int) -> bool:
+    """States an expectation: a forecast word, or a future year outside a caption/source line."""
+    if _NOISE.search(text):
+        return False
     return bool(_FORECAST_SENTENCE.search(text)) or any(y > data_year for y in years(text))
 
 

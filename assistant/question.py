@@ -16,6 +16,7 @@ from .text import content_terms, normalize, stem, tokens, words, years
 _FORECAST_PATTERNS = [
     r"\bverwacht(?:en|te|ing|ingen)?\b",
     r"\bdenk(?:en|t)?\s+(?:je|jij|u)\b",
+    r"\b(?:denken|verwachten|vrezen|voorzien)\b",
     r"\b(?:je|jij|u)\s+denk",
     r"\bvoorspel\w*",
     r"\binschat\w*|\bschat\s+(?:je|jij|u)\b",
@@ -57,6 +58,8 @@ class QuestionAnalysis:
     opinion: bool
     english: bool
     future_years: set[int] = field(default_factory=set)
+    personal: bool = False  # "ik", "mijn": a personal or procedural request
+    names: set[str] = field(default_factory=set)  # stems of capitalised words inside the question
 
 
 def analyse(question: str, data_year: int) -> QuestionAnalysis:
@@ -69,7 +72,10 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
     ws = words(text)
     english = bool(ws) and sum(w in _ENGLISH for w in ws) >= max(2, len(ws) * 0.3) and sum(w in _DUTCH_MARKERS - {"is", "in"} for w in ws) == 0
     terms = content_terms(text)
+    inner = re.findall(r"(?<=[\w,] )([A-Z][\w-]+)", text)  # capitalised, not sentence-initial
     return QuestionAnalysis(
+        personal=bool(re.search(r"\b(?:ik|mijn|me|mij)\b", low)),
+        names={t for w in inner for t in content_terms(w)},
         text=text,
         terms=terms,
         subject_terms={t for t in terms if t not in _ASKING},
@@ -84,21 +90,8 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
 
 
 PARTIAL = 0.7
+COMPOUND_PART = 0.5
 _MIN_PREFIX = 5
-
-
-def match_strength(term: str, present: set[str]) -> float:
-    """1 for an exact match; PARTIAL when the two share a long prefix (at least 60% of the
-    term and _MIN_PREFIX letters) or one is a 5+ letter head of the other; else 0."""
-    if term in present:
-        return 1.0
-    if len(term) < _MIN_PREFIX or term.isdigit():
-        return 0.0
-    head = term[: max(_MIN_PREFIX, math.ceil(0.6 * len(term)))]
-    for other in present:
-        if other.startswith(head) or (len(other) >= _MIN_PREFIX and term.startswith(other)):
-            return PARTIAL
-    return 0.0
 
 
 class TermWeights:
@@ -112,22 +105,57 @@ class TermWeights:
         self.n = max(len(texts), 1)
         self.df = Counter(t for text in texts for t in set(tokens(text)))
         self.unknown = math.log(self.n + 1) + 1.0
+        self._splits: dict[str, tuple[str, str] | None] = {}
 
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)
         return self.unknown if df == 0 else math.log((self.n + 1) / (df + 0.5))
 
     def coverage(self, wanted: set[str], present: set[str]) -> float:
-        """IDF-weighted share of `wanted` terms found in `present` (1.0 for no wanted terms).
-
-        A term also counts, for `PARTIAL` of its weight, when it shares a long prefix with a
-        present term: Dutch compounds ("installatiebedrijf" ~ "installatietechniek",
-        "zorgberoep" ~ "zorg") rarely match exactly.
-        """
+        """IDF-weighted share of `wanted` terms found in `present` (1.0 for no wanted terms),
+        with partial credit from `match_strength`."""
         total = sum(self.idf(t) for t in wanted)
         if total == 0:
             return 1.0
-        return sum(self.idf(t) * match_strength(t, present) for t in wanted) / total
+        return sum(self.idf(t) * self.match_strength(t, present) for t in wanted) / total
+
+    def match_strength(self, term: str, present: set[str]) -> float:
+        """1 for an exact match. Dutch compounds rarely match exactly, so PARTIAL when the
+        two share a long prefix (60% of the term, at least 5 letters) or one is a 5+ letter
+        head of the other ("installatiebedrijf" ~ "installatietechniek"), and COMPOUND_PART
+        when the term splits into two corpus words and either part is present
+        ("bouwsector" ~ "bouw", "zorgberoep" ~ "beroep")."""
+        if term in present:
+            return 1.0
+        if len(term) < _MIN_PREFIX or term.isdigit():
+            return 0.0
+        head = term[: max(_MIN_PREFIX, math.ceil(0.6 * len(term)))]
+        for other in present:
+            if other.startswith(head) or (len(other) >= _MIN_PREFIX and term.startswith(other)):
+                return PARTIAL
+        parts = self.split_compound(term)
+        if parts and any(p in present for p in parts):
+            return COMPOUND_PART
+        return 0.0
+
+    def split_compound(self, term: str) -> tuple[str, str] | None:
+        """Split a compound into two words the corpus knows (linking -s- / -en- allowed)."""
+        if term in self._splits:
+            return self._splits[term]
+        found = None
+        for i in range(len(term) - 3, 2, -1):
+            left, right = term[:i], term[i:]
+            for link in ("", "s", "en"):
+                if link and not left.endswith(link):
+                    continue
+                base = left[: len(left) - len(link)] if link else left
+                if len(base) >= 3 and base in self.df and stem(right) in self.df:
+                    found = (base, stem(right))
+                    break
+            if found:
+                break
+        self._splits[term] = found
+        return found
 
     def known(self, term: str) -> bool:
         return term in self.df

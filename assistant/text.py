@@ -23,7 +23,7 @@ _EXTRA_STOPWORDS = {
     # adverbs and fillers that carry no subject
     "vooral", "meestal", "inmiddels", "momenteel", "tegenwoordig", "huidige", "huidig", "nu", "zeer", "erg", "heel",
     "echt", "vaak", "soms", "alleen", "daarna", "daarvoor", "vervolgens", "juist", "eerder", "later", "vlak",
-    "weleens", "ooit", "hierover", "daarover", "zoal", "zoals", "bijvoorbeeld", "mensen", "welk", "soort",
+    "weleens", "ooit", "tussen", "daarmee", "eind", "begin", "medio", "halverwege", "waarbij", "welke", "scoort", "hierover", "daarover", "zoal", "zoals", "bijvoorbeeld", "mensen", "welk", "soort",
     "the", "what", "is", "of", "in", "how", "many", "does", "do", "a", "an", "and", "to", "for",
 }
 STOPWORDS = frozenset(STOPWORDS_DUTCH) | _EXTRA_STOPWORDS
@@ -50,11 +50,12 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(normalize(text))]
 
 
-def tokens(text: str) -> list[str]:
-    """Stemmed tokens for BM25: stopwords out, hyphenated compounds also split in parts."""
+def tokens(text: str, compounds: bool = True) -> list[str]:
+    """Stemmed tokens for BM25: stopwords out; a hyphenated word also yields its parts
+    (and itself too unless `compounds` is False)."""
     out: list[str] = []
     for w in words(text):
-        parts = [w] + (w.split("-") if "-" in w else [])
+        parts = ([w] if compounds or "-" not in w else []) + (w.split("-") if "-" in w else [])
         for p in parts:
             if p and p not in STOPWORDS and (len(p) > 1 or p.isdigit()):
                 out.append(stem(p))
@@ -62,8 +63,8 @@ def tokens(text: str) -> list[str]:
 
 
 def content_terms(text: str) -> set[str]:
-    """Stemmed content words of a text (numbers excluded)."""
-    return {t for t in tokens(text) if not t.isdigit()}
+    """Stemmed content words of a text (numbers excluded, hyphenated words as their parts)."""
+    return {t for t in tokens(text, compounds=False) if not t.isdigit()}
 
 
 def numbers(text: str) -> set[str]:

@@ -28,14 +28,18 @@ from assistant.question import analyse
 from assistant.text import normalize, numbers
 
 
-def load(spec: str) -> list[dict]:
+def load_all(specs: list[str], answerable_only: bool = True) -> list[dict]:
+    return [q for spec in specs for q in load(spec, answerable_only)]
+
+
+def load(spec: str, answerable_only: bool = True) -> list[dict]:
     path, _, flt = spec.partition(":")
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     if flt in ("tune", "holdout"):
         rows = [r for r in rows if r.get("split") == flt]
     elif flt in ("odd", "even"):
         rows = [r for r in rows if (int(re.sub(r"\D", "", r["id"]) or 0) % 2 == 1) == (flt == "odd")]
-    return [r for r in rows if r.get("answerable")]
+    return [r for r in rows if r.get("answerable") or not answerable_only]
 
 
 def _norm(text: str) -> str:
@@ -135,8 +139,7 @@ def main() -> None:
     ap.add_argument("--grid", action="store_true", help="Also grid-search the sentence-selection settings on train.")
     args = ap.parse_args()
     assistant = Assistant.open()
-    train_q = [q for spec in args.train for q in load(spec)]
-    test_q = [q for spec in args.test for q in load(spec)]
+    train_q, test_q = load_all(args.train), load_all(args.test)
     names = list(answer_mod.FEATURE_WEIGHTS)
     train, test = collect(assistant, train_q), collect(assistant, test_q)
     print("current weights")

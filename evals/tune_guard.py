@@ -1,0 +1,100 @@
+"""Fit the refusal guard's in-scope model on questions, and measure the whole guard on others.
+
+    python evals/tune_guard.py --train evals/dev_questions.jsonl tests/data/guard_questions.jsonl:tune \
+        evals/questions/own_questions.jsonl:odd --test tests/data/guard_questions.jsonl:holdout \
+        evals/questions/own_questions.jsonl:even
+
+Answerable questions (label 1) and `out_of_scope` questions (label 0) train a logistic
+regression over `Guard.scope_features`, whose threshold is then set for the best balanced
+accuracy on train; prediction questions are left to the forecast
+rules. It prints the weights (paste them into SCOPE_BIAS / SCOPE_WEIGHTS) and, for the
+current and the fitted model, the share of questions of each type that get the right
+outcome: answered for answerable types, `prediction` for prediction_refuse, a refusal
+for out_of_scope.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+
+import numpy as np
+
+from assistant import guard as guard_mod
+from assistant.core import Assistant
+from assistant.question import analyse
+
+from tune_composer import load_all
+
+
+def features(assistant: Assistant, question: str) -> dict[str, float]:
+    qa = analyse(question, assistant.data_year)
+    qvec = assistant.embedder.embed_query(question)
+    hits = assistant.retriever.retrieve(question, k=assistant.settings.answer.context_passages, query_vector=qvec)
+    comp = assistant.generator.compose(qa, qvec, hits)
+    return assistant.guard.scope_features(qa, comp)
+
+
+def fit(X: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 20000, lr: float = 0.05) -> np.ndarray:
+    mean, std = X.mean(0), X.std(0) + 1e-9
+    Z = np.hstack([np.ones((len(X), 1)), (X - mean) / std])
+    w = np.zeros(Z.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(Z @ w)))
+        w -= lr * (Z.T @ (p - y) / len(y) + l2 * np.r_[0, w[1:]])
+    # back to raw feature units
+    raw = w[1:] / std
+    return np.r_[w[0] - (raw * mean).sum(), raw]
+
+
+def outcomes(assistant: Assistant, questions: list[dict], label: str) -> None:
+    per_type: dict[str, list[bool]] = defaultdict(list)
+    for q in questions:
+        a = assistant.ask(q["question"])
+        if q["type"] == "prediction_refuse":
+            ok = a.refusal_reason == "prediction"
+        elif q["type"] == "out_of_scope":
+            ok = a.refused and a.refusal_reason != "prediction"
+        else:
+            ok = not a.refused
+        per_type[q["type"]].append(ok)
+    overall = np.mean([x for v in per_type.values() for x in v])
+    detail = ", ".join(f"{t} {np.mean(v):.2f} ({len(v)})" for t, v in sorted(per_type.items()))
+    print(f"  {label}: right outcome {overall:.3f} | {detail}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--train", nargs="+", required=True)
+    ap.add_argument("--test", nargs="*", default=[])
+    args = ap.parse_args()
+    assistant = Assistant.open()
+    train = load_all(args.train, answerable_only=False)
+    test = load_all(args.test, answerable_only=False)
+    print("current model")
+    outcomes(assistant, train, "train")
+    if test:
+        outcomes(assistant, test, "test ")
+    rows = [q for q in train if q["answerable"] or q["type"] == "out_of_scope"]
+    names = list(guard_mod.SCOPE_WEIGHTS)
+    X = np.array([[features(assistant, q["question"])[n] for n in names] for q in rows])
+    y = np.array([1.0 if q["answerable"] else 0.0 for q in rows])
+    w = fit(X, y)
+    # Shift the bias to the threshold with the best balanced accuracy on train: over-refusing
+    # an answerable question and answering an out-of-scope one are weighed equally.
+    logits = w[0] + X @ w[1:]
+    best_t = max(sorted(logits), key=lambda t: np.mean(logits[y == 1] >= t) + np.mean(logits[y == 0] < t))
+    w[0] -= best_t
+    guard_mod.SCOPE_BIAS = round(float(w[0]), 3)
+    guard_mod.SCOPE_WEIGHTS.update({n: round(float(v), 3) for n, v in zip(names, w[1:])})
+    print("fitted model")
+    outcomes(assistant, train, "train")
+    if test:
+        outcomes(assistant, test, "test ")
+    print("SCOPE_BIAS =", guard_mod.SCOPE_BIAS)
+    print(json.dumps(guard_mod.SCOPE_WEIGHTS, indent=4))
+
+
+if __name__ == "__main__":
+    main()
