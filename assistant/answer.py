@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from .backends import Embedder
-from .chunking import split_sentences
+from .chunking import chunk_sentences
 from .question import QuestionAnalysis, TermWeights
 from .settings import AnswerSettings
 from .text import content_terms, numbers, years
@@ -135,7 +135,7 @@ class ExtractiveGenerator:
         cands: list[Candidate] = []
         for hi, hit in enumerate(hits[: self.settings.context_passages]):
             section_terms = content_terms(hit.chunk.section)
-            sentences = split_sentences(hit.chunk.text)
+            sentences = chunk_sentences(hit.chunk.text)
             for si, sentence in enumerate(sentences):
                 if len(sentence) < 12:
                     continue
@@ -199,7 +199,7 @@ class ExtractiveGenerator:
         if not c.text.rstrip().endswith(":"):
             return []
         items = []
-        sentences = split_sentences(hits[c.hit_index].chunk.text)
+        sentences = chunk_sentences(hits[c.hit_index].chunk.text)
         previous_was_bullet = True
         for i in range(c.position + 1, min(len(sentences), c.position + 13)):
             if _BULLET.match(sentences[i]):

@@ -172,7 +172,7 @@ def get_embedder(settings: Settings, cached: bool = True) -> Embedder:
         ) from None
     embedder = factory(settings)
     if cached:
-        return CachedEmbedder(embedder, settings.index_dir / "embedding-cache.sqlite3")
+        return CachedEmbedder(embedder, settings.embedding_cache or settings.index_dir / "embedding-cache.sqlite3")
     return embedder
 
 

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from .settings import ChunkingSettings
 from .types import Chunk, Document
 
+# Bump when chunking output changes for the same input: it is part of the index name,
+# so a new chunker never reuses passages cut by an old one.
+CHUNKER_VERSION = 2
+
 _TERMINAL = (".", "!", "?", ":", ";")
 _CHAPTER = re.compile(r"^([1-9]|1\d)\s+[A-Z][^.]*$")
 _PARAGRAPH = re.compile(r"^\d{1,2}\.\d{1,2}\s+\S")
@@ -24,7 +28,7 @@ _CAPTION = re.compile(r"^(Afbeelding|Tabel|Figuur)\s+\d+(\.\d+)?\b")
 _SOURCE_LINE = re.compile(r"^(Bron|Nb|\*)\s*:")
 _BULLET = "◼•▪●"
 _ABBREVIATIONS = {"o.a", "bijv", "z.d", "nr", "ca", "m.n", "e.d", "incl", "excl", "o.b.v", "d.w.z", "i.v.m", "m.b.t", "t.o.v", "vs", "resp", "zgn", "dhr", "mevr", "etc", "jl", "p", "blz"}
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9‘“'\"(" + _BULLET + "])|\s+(?=[" + _BULLET + "])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9‘“'\"(" + _BULLET + r"])|\s+(?=[" + _BULLET + "])")
 
 
 @dataclass
@@ -165,12 +169,17 @@ def chunk_document(doc: Document, settings: ChunkingSettings) -> list[Chunk]:
     return chunks
 
 
+def chunk_sentences(text: str) -> list[str]:
+    """The sentences of a chunk (a chunk stores one sentence per line)."""
+    return [line for line in text.split("\n") if line.strip()]
+
+
 def _make_chunk(doc: Document, sentences: list[Sentence], position: int) -> Chunk:
-    text = " ".join(s.text for s in sentences)
+    text = "\n".join(s.text for s in sentences)
     first = sentences[0]
     digest = hashlib.sha256(f"{doc.source.id}|{first.page}|{first.section}|{text}".encode()).hexdigest()[:20]
     row_label = ""
     if doc.source.kind == "table":
-        m = re.search(r"\)\. [^:]+: ([^;]+);", text)
+        m = re.match(r"[^\n]*?\. [^:.]+: ([^.]+)\.", text)
         row_label = m.group(1) if m else ""
     return Chunk(id=f"{doc.source.id}-{digest}", source_id=doc.source.id, page=first.page, section=first.section, text=text, position=position, row_label=row_label)

@@ -223,18 +223,29 @@ def audit(limit: int, fmt: str | None, out: Path | None) -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for results, summary, report and charts.")
 @click.option("--k", default=5, help="Passages scored for retrieval metrics.")
 @click.option("--baseline", "baselines", multiple=True, help="Also run a baseline: langchain-naive, bm25-only, dense-only.")
+@click.option("--judge", default=None, help="Support judge: lexical (default) or nli (ASSISTANT_EVAL_NLI_MODEL=/path).")
+@click.option("--gate", "gate_file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds TOML; exit 1 when a metric crosses one.")
 @_handle_errors
-def eval_command(questions_file: Path, out_dir: Path, k: int, baselines: tuple[str, ...]) -> None:
+def eval_command(questions_file: Path, out_dir: Path, k: int, baselines: tuple[str, ...], judge: str | None, gate_file: Path | None) -> None:
     """Score grounding, citations, refusals and latency on a question set.
 
     \b
     assistant eval --questions evals/dev_questions.jsonl --out evals/runs/dev
     assistant eval --questions evals/questions/own_questions.jsonl --out evals/runs/own --baseline langchain-naive --baseline bm25-only --baseline dense-only
+    assistant eval --questions evals/dev_questions.jsonl --out evals/runs/dev --gate evals/thresholds.toml
     """
     from .evaluation.harness import run_eval
 
-    summary = run_eval(Settings(), questions_file, out_dir, k=k, baselines=list(baselines))
+    summary = run_eval(Settings(), questions_file, out_dir, k=k, baselines=list(baselines), judge=judge)
     console.print_json(json.dumps(summary.get("headline", summary), ensure_ascii=False))
+    if gate_file:
+        from .evaluation.gate import check, load_thresholds
+
+        checks = check(summary, load_thresholds(gate_file))
+        for c in checks:
+            console.print(str(c), markup=False)
+        if any(not c.ok for c in checks):
+            sys.exit(1)
 
 
 if __name__ == "__main__":

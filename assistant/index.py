@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .backends import Embedder, VectorStore, get_embedder, get_store
-from .chunking import chunk_document, split_sentences
+from .chunking import chunk_document, chunk_sentences
 from .errors import AssistantError, CorpusError, IndexNotBuiltError
 from .settings import Settings
 from .sources import SourceStatus, file_sha256, load_document, load_manifest
@@ -104,7 +104,7 @@ def ingest(settings: Settings, progress: Progress | None = None, store: VectorSt
 def _write_chunks(store: VectorStore, embedder: Embedder, source: SourceInfo, version: str, chunks: list[Chunk]) -> None:
     vectors = embedder.embed_passages([search_text(c) for c in chunks])
     # Warm the embedding cache with every sentence, so answering never waits for it.
-    embedder.embed_passages([s for c in chunks for s in split_sentences(c.text)])
+    embedder.embed_passages([s for c in chunks for s in chunk_sentences(c.text)])
     metas = [
         {
             "chunk_id": c.id,

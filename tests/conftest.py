@@ -49,12 +49,18 @@ def _isolated_env(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def index_settings(tmp_path_factory):
+def embedding_cache(tmp_path_factory) -> Path:
+    """One embedding cache for the whole session: indexes built by tests embed each text once."""
+    return tmp_path_factory.mktemp("embeddings") / "cache.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def index_settings(tmp_path_factory, embedding_cache):
     """Settings whose index_dir holds a fully built index of corpus/ (built once per session)."""
     from assistant.index import ingest
     from assistant.settings import Settings
 
-    settings = Settings(index_dir=tmp_path_factory.mktemp("index"), corpus_dir=CORPUS)
+    settings = Settings(index_dir=tmp_path_factory.mktemp("index"), corpus_dir=CORPUS, embedding_cache=embedding_cache)
     report = ingest(settings)
     assert not report.failed, report.failed
     return settings

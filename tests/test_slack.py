@@ -13,6 +13,7 @@ import json
 import re
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import httpx
@@ -70,7 +71,7 @@ def slack_app(index_settings, assistant, tmp_path_factory):
         app = FastAPI()
         slack.mount(app, services)
         with serve(app) as base_url:
-            yield type("SlackApp", (), {"url": base_url, "api": api, "services": services})
+            yield SimpleNamespace(url=base_url, api=api, services=services)
 
 
 def sign(body: bytes, timestamp: str | int | None = None, secret: str = SECRET) -> dict[str, str]:
@@ -270,7 +271,7 @@ def test_forged_stale_and_replayed_requests_are_rejected(slack_app):
     assert replay.status_code == 401
 
     slack_app.api.wait_for(posts(slack_app, "C0REPLAY"))
-    time.sleep(1.0)
+    time.sleep(0.5)
     assert len(slack_app.api.matching(posts(slack_app, "C0REPLAY"))) == 1
     for channel in ("C0FORGED", "C0STALE", "C0UNSIGNED"):
         assert not slack_app.api.matching(posts(slack_app, channel))
@@ -279,11 +280,12 @@ def test_forged_stale_and_replayed_requests_are_rejected(slack_app):
 def test_slack_retries_do_not_answer_twice(slack_app):
     payload = event("slack_app_mention.json", channel="C0RETRY")
     assert post_event(slack_app, payload).status_code == 200
-    time.sleep(1.1)  # a retry comes later, with a new timestamp and signature
-    retry = post_event(slack_app, payload, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    # A retry is signed afresh, with a later timestamp.
+    retry = post_event(slack_app, payload, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+                       timestamp=int(time.time()) + 1)
     assert retry.status_code == 200
     slack_app.api.wait_for(posts(slack_app, "C0RETRY"))
-    time.sleep(1.0)
+    time.sleep(0.5)
     assert len(slack_app.api.matching(posts(slack_app, "C0RETRY"))) == 1
     assert len([r for r in slack_app.services.audit.recent(500) if (r["conversation_id"] or "").startswith("slack:C0RETRY:")]) == 1
 
@@ -341,7 +343,7 @@ def test_events_that_are_not_questions_are_acknowledged_silently(slack_app, name
     payload["event"]["channel"] = channel
     response = post_event(slack_app, payload)
     assert response.status_code == 200
-    time.sleep(1.0)
+    time.sleep(0.5)
     assert not slack_app.api.matching(posts(slack_app, channel))
 
 
@@ -372,7 +374,7 @@ def test_long_answers_fit_block_kit_limits_without_losing_a_citation(n_citations
         blocks = message["blocks"]
         assert len(blocks) <= slack.MAX_BLOCKS
         assert len({b["block_id"] for b in blocks}) == len(blocks), "block ids are unique within a message"
-        assert 0 < len(message["text"]) <= 3000
+        assert 0 < len(message["text"]) <= 4000  # Slack advises at most 4,000 characters of fallback text
         assert sum(len(slack._text_of(b)) for b in blocks) <= slack.MESSAGE_CHARS + 200
         for b in blocks:
             if b["type"] == "section":
@@ -384,3 +386,56 @@ def test_long_answers_fit_block_kit_limits_without_losing_a_citation(n_citations
         seen += [int(n) for n in re.findall(r"\*\[(\d+)\]\*", block_text(blocks))]
     assert seen == list(range(1, n_citations + 1)), "every citation exactly once, in order"
     assert sum(b["type"] == "actions" for m in messages for b in m["blocks"]) == 1
+
+
+# ---------------------------------------------------------------------------
+# Deployment: the manifest and the web app
+
+
+def test_manifests_match_the_app():
+    import yaml
+
+    deploy = Path(__file__).resolve().parent.parent / "deploy" / "slack"
+    http = yaml.safe_load((deploy / "manifest.yaml").read_text())
+    socket_mode = yaml.safe_load((deploy / "manifest.socket-mode.yaml").read_text())
+    for manifest in (http, socket_mode):
+        assert [c["command"] for c in manifest["features"]["slash_commands"]] == [SlackSettings().command]
+        assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+        assert manifest["settings"]["interactivity"]["is_enabled"] is True
+        assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    urls = [http["settings"]["event_subscriptions"]["request_url"], http["settings"]["interactivity"]["request_url"],
+            http["features"]["slash_commands"][0]["url"]]
+    assert all(u.startswith("https://") and u.endswith(slack.EVENTS_PATH) for u in urls)
+    assert http["settings"]["socket_mode_enabled"] is False and socket_mode["settings"]["socket_mode_enabled"] is True
+
+
+def test_mounted_by_the_web_app(index_settings, assistant, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from assistant.channels.web import create_app
+
+    settings = index_settings.model_copy(update={
+        "audit_db": tmp_path / "audit.sqlite3",
+        "slack": SlackSettings(signing_secret=SECRET, bot_token="xoxb-test-token", api_base_url="http://127.0.0.1:9/api/"),
+    })
+    app = create_app(settings, Services(settings, AuditLog(settings.audit_db), _assistant=assistant))
+    body = json.dumps({"token": "legacy", "challenge": "web-app-challenge", "type": "url_verification"}).encode()
+    with TestClient(app) as client:
+        response = client.post("/slack/events", content=body, headers={"Content-Type": "application/json", **sign(body)})
+        assert response.status_code == 200 and response.json()["challenge"] == "web-app-challenge"
+        assert client.post("/slack/events", content=body, headers={"Content-Type": "application/json"}).status_code == 401
+
+
+def test_not_mounted_without_configuration(index_settings, assistant, tmp_path):
+    settings = index_settings.model_copy(update={"audit_db": tmp_path / "audit.sqlite3", "slack": SlackSettings()})
+    app = FastAPI()
+    slack.mount(app, Services(settings, AuditLog(settings.audit_db), _assistant=assistant))
+    assert slack.EVENTS_PATH not in {getattr(r, "path", "") for r in app.routes}
+
+
+def test_signing_secret_without_bot_token_is_a_config_error(index_settings, assistant, tmp_path):
+    from assistant.errors import ConfigError
+
+    settings = index_settings.model_copy(update={"audit_db": tmp_path / "audit.sqlite3", "slack": SlackSettings(signing_secret=SECRET)})
+    with pytest.raises(ConfigError, match="ASSISTANT_SLACK__BOT_TOKEN"):
+        slack.mount(FastAPI(), Services(settings, AuditLog(settings.audit_db), _assistant=assistant))

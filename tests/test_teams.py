@@ -13,6 +13,7 @@ import re
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import jsonschema
@@ -52,10 +53,11 @@ def teams_app(index_settings, assistant, tmp_path_factory):
             "teams": TeamsSettings(outgoing_webhook_secret=WEBHOOK_SECRET, bot_enabled=True),
         })
         services = Services(settings, AuditLog(settings.audit_db), _assistant=assistant)
+        assistant.ask(FACTUAL)  # warm, as the app's startup does: the webhook has 5 seconds per answer
         app = FastAPI()
         teams.mount(app, services)
         with serve(app) as base_url:
-            yield type("TeamsApp", (), {"url": base_url, "connector": connector, "services": services})
+            yield SimpleNamespace(url=base_url, connector=connector, services=services)
 
 
 def audit_rows(app, conversation_id: str) -> list[dict]:
@@ -361,3 +363,74 @@ def test_long_webhook_reply_fits_without_losing_a_citation():
     text = teams.webhook_text(long_answer(40))
     assert len(text.encode()) <= teams.WEBHOOK_BYTES
     assert [int(n) for n in re.findall(r"\*\*\[(\d+)\]\*\*", text)] == list(range(1, 41))
+
+
+# ---------------------------------------------------------------------------
+# Deployment: the app package and the web app
+
+
+def test_app_package_builds_with_manifest_and_icons(tmp_path):
+    import importlib.util
+    import struct
+    import zipfile
+
+    deploy = Path(__file__).resolve().parent.parent / "deploy" / "teams"
+    manifest = json.loads((deploy / "manifest.json").read_text())
+    assert manifest["manifestVersion"] == "1.17"
+    assert set(manifest["bots"][0]["scopes"]) == {"personal", "team", "groupChat"}
+
+    spec = importlib.util.spec_from_file_location("make_package", deploy / "make_package.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    bot_id = "11111111-2222-4333-8444-555555555555"
+    package = module.build(bot_id, "aimi.example.org", tmp_path / "aimi.zip")
+    with zipfile.ZipFile(package) as z:
+        assert sorted(z.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        built = json.loads(z.read("manifest.json"))
+        sizes = {name: struct.unpack(">II", z.read(name)[16:24]) for name in ("color.png", "outline.png")}
+    assert built["bots"][0]["botId"] == bot_id and built["validDomains"] == ["aimi.example.org"]
+    assert built["developer"]["websiteUrl"] == "https://aimi.example.org"
+    assert sizes == {"color.png": (192, 192), "outline.png": (32, 32)}
+
+
+def test_mounted_by_the_web_app(index_settings, assistant, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from assistant.channels.web import create_app
+
+    settings = index_settings.model_copy(update={
+        "audit_db": tmp_path / "audit.sqlite3",
+        "teams": TeamsSettings(outgoing_webhook_secret=WEBHOOK_SECRET, bot_enabled=True),
+    })
+    app = create_app(settings, Services(settings, AuditLog(settings.audit_db), _assistant=assistant))
+    body = json.dumps(webhook_payload("<at>Aimi</at>")).encode()
+    with TestClient(app) as client:
+        response = client.post(teams.WEBHOOK_PATH, content=body, headers={"Authorization": teams.sign(WEBHOOK_SECRET, body)})
+        assert response.status_code == 200 and response.json()["text"] == EMPTY_HINT
+        assert client.post(teams.MESSAGES_PATH, content=b"x", headers={"Content-Type": "text/plain"}).status_code == 415
+
+
+def test_bot_with_app_id_needs_tenant_and_password(index_settings, assistant, tmp_path):
+    from assistant.errors import ConfigError
+
+    for teams_settings, message in [
+        (TeamsSettings(bot_enabled=True, app_id="11111111-2222-4333-8444-555555555555", app_password="pw"), "TENANT_ID"),
+        (TeamsSettings(bot_enabled=True, app_id="11111111-2222-4333-8444-555555555555", tenant_id="t"), "APP_PASSWORD"),
+    ]:
+        settings = index_settings.model_copy(update={"audit_db": tmp_path / "audit.sqlite3", "teams": teams_settings})
+        with pytest.raises(ConfigError, match=message):
+            teams.mount(FastAPI(), Services(settings, AuditLog(settings.audit_db), _assistant=assistant))
+
+
+def test_bot_with_app_id_rejects_unauthenticated_activities(index_settings, assistant, tmp_path):
+    from fastapi.testclient import TestClient
+
+    settings = index_settings.model_copy(update={
+        "audit_db": tmp_path / "audit.sqlite3",
+        "teams": TeamsSettings(bot_enabled=True, app_id="11111111-2222-4333-8444-555555555555", app_password="pw", tenant_id="t"),
+    })
+    app = FastAPI()
+    teams.mount(app, Services(settings, AuditLog(settings.audit_db), _assistant=assistant))
+    payload = load("teams_bot_personal_message.json") | {"serviceUrl": "http://127.0.0.1:9/"}
+    with TestClient(app) as client:
+        assert client.post(teams.MESSAGES_PATH, json=payload).status_code == 401

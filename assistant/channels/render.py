@@ -14,8 +14,6 @@ from typing import Callable, Iterable, Sequence
 
 from ..types import Answer, Citation
 
-BOT_NAME = "Aimi"
-
 REFUSAL_TITLE = "Geen antwoord uit de bronnen"
 REFUSAL_REASONS = {
     "prediction": "De assistent doet zelf geen voorspellingen.",
@@ -38,7 +36,6 @@ FEEDBACK_THANKS = {
 
 EXAMPLE_QUESTION = "Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"
 EMPTY_HINT = f"Stel je vraag in hetzelfde bericht, bijvoorbeeld: _{EXAMPLE_QUESTION}_"
-NO_WORDS_HINT = f"Stel je vraag in woorden, bijvoorbeeld: _{EXAMPLE_QUESTION}_"
 FILE_HINT = (
     "Bijlagen kan ik niet lezen: ik beantwoord alleen vragen uit de goedgekeurde bronnen. "
     "Typ je vraag als tekst."
@@ -46,7 +43,7 @@ FILE_HINT = (
 TIMEOUT_NOTE = "Het zoeken duurt langer dan verwacht. Stel je vraag over een minuut opnieuw."
 
 QUOTE_CHARS = 280  # a quote is evidence, not the whole passage; the link leads to the rest
-_EMOJI_CODE = re.compile(r":[a-z0-9_+\-']+:")
+_EMOJI_CODE = re.compile(r":(?:[a-z0-9_+\-']*[a-z][a-z0-9_+\-']*|[+\-]1):")  # :tada:, :+1:, not 10:30:00
 
 
 def clip(text: str, limit: int) -> str:
@@ -84,10 +81,6 @@ def refusal_reason(answer: Answer) -> str:
 def question_words(text: str) -> str:
     """The question with chat decoration removed: emoji short codes and surplus whitespace."""
     return " ".join(_EMOJI_CODE.sub(" ", text or "").split())
-
-
-def has_words(text: str) -> bool:
-    return bool(re.search(r"\w", text))
 
 
 def split_text(text: str, limit: int) -> list[str]:

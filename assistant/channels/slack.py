@@ -42,6 +42,7 @@ from .render import (
     REFUSAL_TITLE,
     SeenCache,
     clip,
+    pack,
     paginate,
     question_words,
     refusal_reason,
@@ -168,17 +169,8 @@ def answer_messages(answer: Answer, answer_id: str) -> list[dict[str, Any]]:
     if answer.citations:
         body.append({"type": "divider", "block_id": "sources-divider"})
         body.append(_context("sources-title", f"*Bronnen* ({len(answer.citations)})"))
-        lines = [source_line(c) for c in answer.citations]
-        packed: list[str] = []
-        current = ""
-        for line in lines:  # several sources per section block, never one split over two
-            joined = f"{current}\n\n{line}" if current else line
-            if len(joined) <= SECTION_CHARS:
-                current = joined
-            else:
-                packed.append(current)
-                current = line if len(line) <= SECTION_CHARS else clip(line, SECTION_CHARS)
-        packed.append(current)
+        # several sources per section block, never one source split over two
+        packed = pack((source_line(c) for c in answer.citations), SECTION_CHARS, sep="\n\n")
         body.extend(_section(f"sources-{i}", text) for i, text in enumerate(packed))
 
     def fits(page: list[dict], _number: int) -> bool:
@@ -190,7 +182,7 @@ def answer_messages(answer: Answer, answer_id: str) -> list[dict[str, Any]]:
     for i, blocks in enumerate(pages):
         if i == 0:
             blocks = blocks + [feedback_block(answer_id)]
-            text = clip(answer.answer, FALLBACK_CHARS)
+            text = escape(clip(answer.answer, FALLBACK_CHARS))
             if answer.refused:
                 text = f"{REFUSAL_TITLE}: {text}"
         else:
@@ -372,7 +364,7 @@ class SlackChannel:
             except SlackApiError as exc:
                 # Never leave the advisor without an answer because Slack disliked a block.
                 log.error("Slack rejected a block message (%s); sending plain text.", exc.response.get("error"))
-                post(text=clip(str(answer), 3500))
+                post(text=escape(clip(str(answer), 3500)))
                 break
 
 

@@ -26,6 +26,8 @@ import html
 import json
 import logging
 import re
+import threading
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlparse
@@ -41,6 +43,7 @@ from ..types import Answer, Citation
 from . import Services
 from .render import (
     EMPTY_HINT,
+    EXAMPLE_QUESTION,
     FEEDBACK,
     FEEDBACK_THANKS,
     FILE_HINT,
@@ -223,16 +226,19 @@ def answer_cards(answer: Answer, answer_id: str | None, limit: int = CARD_BYTES)
     feedback actions; sources that do not fit follow in continuation cards, so every
     citation number is shown exactly once.
     """
-    answer_blocks = [_text_block(piece) for piece in split_text(answer.answer or " ", ANSWER_BLOCK_CHARS)]
-    if answer.refused:
-        items = [_text_block(f"⛔ {REFUSAL_TITLE}", weight="Bolder", color="Attention", style="heading")]
-        reason = refusal_reason(answer)
-        if reason:
-            items.append(_text_block(reason, isSubtle=True, spacing="None"))
-        head = [{"type": "Container", "id": "refusal", "style": "attention", "items": items + answer_blocks}]
-    else:
-        head = [{"type": "Container", "id": "answer", "items": answer_blocks}]
-    elements = list(head)
+    # One container per piece of answer text, so even a very long answer can spread over cards.
+    name, style = ("refusal", "attention") if answer.refused else ("answer", None)
+    elements: list[dict] = []
+    for i, piece in enumerate(split_text(answer.answer or " ", ANSWER_BLOCK_CHARS)):
+        items = [_text_block(piece)]
+        if i == 0 and answer.refused:
+            reason = refusal_reason(answer)
+            heading = [_text_block(f"⛔ {REFUSAL_TITLE}", weight="Bolder", color="Attention", style="heading")]
+            items = heading + ([_text_block(reason, isSubtle=True, spacing="None")] if reason else []) + items
+        container = {"type": "Container", "id": name if i == 0 else f"{name}-{i + 1}", "items": items}
+        if style:
+            container["style"] = style
+        elements.append(container)
     if answer.citations:
         elements.append(_text_block(f"Bronnen ({len(answer.citations)})", weight="Bolder", separator=True, spacing="Medium"))
         elements.extend(citation_element(c) for c in answer.citations)
@@ -360,9 +366,30 @@ def _consume(future: asyncio.Future) -> None:
         log.debug("Teams webhook answer ended with %r.", future.exception())
 
 
+def _warm_up_on_startup(app: FastAPI, services: Services) -> None:
+    """Open the index and load the models when the app starts, not on the first webhook call,
+    which has only 5 seconds (wraps the app's lifespan; runs in a background thread)."""
+    inner = app.router.lifespan_context
+
+    def warm() -> None:
+        try:
+            services.assistant.ask(EXAMPLE_QUESTION)
+        except AssistantError as exc:
+            log.info("Assistant not warmed up yet: %s", exc)
+
+    @asynccontextmanager
+    async def lifespan(a):
+        threading.Thread(target=warm, name="teams-warm-up", daemon=True).start()
+        async with inner(a) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
+
+
 def _mount_webhook(app: FastAPI, services: Services) -> None:
     secret = services.settings.teams.outgoing_webhook_secret
     seen = SeenCache(2 * REPLAY_WINDOW)
+    _warm_up_on_startup(app, services)
 
     def reply(text: str, status: int = 200) -> JSONResponse:
         return JSONResponse({"type": "message", "text": text}, status_code=status)

@@ -69,6 +69,7 @@ ERROR_STATUS: dict[type[AssistantError], tuple[int, str]] = {
 }
 
 HTTP_MESSAGES = {
+    400: "Het verzoek kon niet worden gelezen. Stuur geldige JSON in UTF-8.",
     404: "Dit adres bestaat niet.",
     405: "Deze methode is hier niet toegestaan.",
 }
@@ -184,11 +185,22 @@ def _error_doc(description: str) -> dict[str, Any]:
 
 
 API_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error_doc("Invalid JSON or an unreadable body; for questions also: empty, word-less or too long."),
     401: _error_doc("Missing or wrong API key (only when ASSISTANT_WEB__API_KEYS is set)."),
     413: _error_doc("Request body larger than ASSISTANT_WEB__MAX_BODY_BYTES."),
     422: _error_doc("The request does not match the schema."),
     429: _error_doc("More than ASSISTANT_WEB__RATE_LIMIT_PER_MINUTE requests in the last minute for this key."),
     503: _error_doc("The index is not built yet; try again in a few minutes."),
+}
+
+
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["answer", "citations", "done"]},
+        "data": {"type": "string", "description": "JSON"},
+    },
 }
 
 
@@ -219,13 +231,17 @@ class RateLimiter:
 
 
 class BodyLimit:
-    """ASGI middleware: refuse request bodies over `max_bytes` with 413, whether declared or streamed."""
+    """ASGI middleware: refuse request bodies over `max_bytes` with 413, whether declared or streamed.
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    Only paths under `prefixes` (the web API's own routes) are limited; Slack and Teams
+    routes mounted on the same app keep their own, platform-sized limits.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, prefixes: tuple[str, ...] = ("/",)):
+        self.app, self.max_bytes, self.prefixes = app, max_bytes, prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
             return await self.app(scope, receive, send)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
@@ -294,7 +310,7 @@ def _access(request: Request, credentials: HTTPAuthorizationCredentials | None =
 api = APIRouter(prefix="/api", dependencies=[Depends(_access)], responses=API_ERRORS)
 
 
-@api.post("/ask", response_model=AskResponse, tags=["answers"], responses={400: _error_doc("Unusable question (empty, too long).")})
+@api.post("/ask", response_model=AskResponse, tags=["answers"])
 def ask(body: AskRequest, services: Services = Depends(_services)) -> JSONResponse:
     """Answer one question from the approved sources (or refuse with a reason); stored in the audit log."""
     answer, answer_id = services.answer(body.question, "api")
@@ -316,7 +332,7 @@ def get_conversation(conversation_id: str, services: Services = Depends(_service
 
 
 @api.post("/chat", response_model=ChatResponse, tags=["answers"],
-          responses={400: _error_doc("Unusable question."), 404: _error_doc("Unknown conversation.")})
+          responses={404: _error_doc("Unknown conversation.")})
 def chat(body: ChatRequest, services: Services = Depends(_services)) -> JSONResponse:
     """Answer a question within a conversation; without `conversation_id` a new one starts."""
     answer, answer_id, conversation_id = _chat(services, body, "api")
@@ -325,11 +341,11 @@ def chat(body: ChatRequest, services: Services = Depends(_services)) -> JSONResp
 
 @api.post("/chat/stream", response_class=EventSourceResponse, tags=["answers"],
           responses={
-              200: {"description": "Server-Sent Events: `answer` (repeated, JSON {\"text\": piece}), then `citations` "
-                    "(JSON list), then `done` (JSON with answer_id, conversation_id, refused, refusal_reason, "
-                    "timings_ms). Errors before the stream starts are ordinary JSON errors.",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-              400: _error_doc("Unusable question."), 404: _error_doc("Unknown conversation."),
+              200: {"description": "Server-Sent Events: `answer` (repeated, data {\"text\": piece}), then `citations` "
+                    "(data: list of citations), then `done` (data: answer_id, conversation_id, question, refused, "
+                    "refusal_reason, timings_ms). Errors before the stream starts are ordinary JSON errors.",
+                    "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}}},
+              404: _error_doc("Unknown conversation."),
           })
 def chat_stream(body: ChatRequest, services: Services = Depends(_services)) -> EventSourceResponse:
     """Like /api/chat, streamed: the answer text in pieces, then the citations, then a done event (used by the chat page)."""
@@ -537,7 +553,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     _add_error_handlers(app)
     app.include_router(api)
     _add_pages_and_probes(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.web.max_body_bytes)
+    own = tuple(sorted({route.path.split("{")[0] for route in api.routes}))
+    app.add_middleware(BodyLimit, max_bytes=settings.web.max_body_bytes, prefixes=own)
     for mount in channel_mounts():
         mount(app, services)
     return app

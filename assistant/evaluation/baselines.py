@@ -113,7 +113,8 @@ class LangChainNaive:
         )
 
     def _search(self, question: str, k: int):
-        return self.store.similarity_search_with_relevance_scores(question, k=k)
+        # Chroma's default space is squared L2; on unit vectors cosine similarity = 1 - d / 2
+        return [(doc, 1 - distance / 2) for doc, distance in self.store.similarity_search_with_score(question, k=k)]
 
     def _passage(self, doc, score: float) -> Passage:
         m = doc.metadata

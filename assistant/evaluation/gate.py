@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     for c in checks:
         print(c)
     failed = [c for c in checks if not c.ok]
-    print(f"gate: {len(checks) - len(failed)} passed, {len(failed)} failed" + (f": {', '.join(c.metric for c in failed)}" if failed else ""))
+    if failed:
+        print(f"gate: {len(failed)} of {len(checks)} thresholds not met: {', '.join(c.metric for c in failed)}")
+    else:
+        print(f"gate: all {len(checks)} thresholds met")
     return 1 if failed else 0
 
 

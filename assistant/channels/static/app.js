@@ -200,7 +200,7 @@ function actions(answer) {
     }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); submit(note.value.trim()); });
-  const copy = el("button", { type: "button", class: "secondary copy", text: "Kopieer met bronnen", onclick: () => copyAnswer(answer, status) });
+  const copy = el("button", { type: "button", class: "secondary copy", text: answer.citations.length ? "Kopieer met bronnen" : "Kopieer antwoord", onclick: () => copyAnswer(answer, status) });
   return el("div", {},
     el("div", { class: "actions" },
       copy,

@@ -1,0 +1,154 @@
+"""Grounding on the real corpus: retrieval finds the gold evidence, every citation quotes
+its passage verbatim, every number stands in the passage it cites, and the guard refuses
+predictions and out-of-scope questions (dev set, and 100 more questions of our own).
+
+Known misses are listed with their reason in evals/known_gaps.toml; a listed question
+that starts passing fails the test, so the file stays true.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from assistant.text import normalize, numbers
+
+from conftest import DATA, ROOT
+
+DEV = [json.loads(line) for line in (ROOT / "evals" / "dev_questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+GUARD = [json.loads(line) for line in (DATA / "guard_questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+GAPS = tomllib.loads((ROOT / "evals" / "known_gaps.toml").read_text(encoding="utf-8"))
+
+
+def _key(text: str) -> str:
+    """Whitespace collapsed, typographic quotes plain, PDF line-break hyphens ("Noord- Drenthe") joined."""
+    return re.sub(r"(\w)- (\w)", r"\1-\2", normalize(text.replace("\n", " ")))
+
+
+def evidence_found(evidence: list[str], passage_texts: list[str]) -> bool:
+    """Any gold passage stands in a retrieved passage; long evidence may straddle a chunk
+    boundary, so its first or last 60 characters are enough."""
+    keys = [_key(t) for t in passage_texts]
+    for ev in map(_key, evidence):
+        probes = [ev] if len(ev) <= 120 else [ev, ev[:60], ev[-60:]]
+        if any(p in k for p in probes for k in keys):
+            return True
+    return False
+
+
+def expect_gap(section: str, qid: str) -> None:
+    reason = GAPS.get(section, {}).get(qid)
+    if reason:
+        pytest.xfail(f"known gap: {reason}")
+
+
+@pytest.fixture(scope="module")
+def answers(assistant):
+    return {q["id"]: assistant.ask(q["question"]) for q in DEV + GUARD}
+
+
+@pytest.mark.parametrize("q", [q for q in DEV if q["answerable"]], ids=lambda q: q["id"])
+def test_gold_evidence_is_in_the_top5_passages(q, answers):
+    expect_gap("retrieval", q["id"])
+    passages = answers[q["id"]].passages
+    assert len(passages) == 5
+    assert evidence_found(q["evidence"], [p.text for p in passages]), q["question"]
+
+
+EXPECTED = {"prediction_refuse": "prediction", "out_of_scope": "out_of_scope"}
+
+
+@pytest.mark.parametrize("q", DEV + GUARD, ids=lambda q: q["id"])
+def test_refuses_exactly_what_the_sources_do_not_answer(q, answers):
+    expect_gap("guard", q["id"])
+    answer = answers[q["id"]]
+    if q["answerable"]:
+        assert not answer.refused, f"{q['question']} -> {answer.refusal_reason}"
+    else:
+        assert answer.refused and answer.refusal_reason == EXPECTED[q["type"]], f"{q['question']} -> {answer.refusal_reason}"
+        assert answer.answer  # a Dutch explanation
+
+
+def test_every_citation_is_verbatim_and_every_number_is_in_its_passage(assistant, answers):
+    chunks = {c.id: c for c in assistant.snapshot.chunks}
+    checked = 0
+    for answer in answers.values():
+        for c in answer.citations:
+            assert c.quote in chunks[c.chunk_id].text, c.quote
+            assert c.page == chunks[c.chunk_id].page and c.title and c.publisher and c.url
+        if answer.refused:
+            continue
+        sentences = re.findall(r"(.+?)\s\[(\d+)\](?:\s|$)", answer.answer)
+        assert sentences, answer.answer
+        assert re.sub(r"(.+?)\s\[\d+\](?:\s|$)", "", answer.answer).strip() == ""  # no sentence without a citation
+        for sentence, n in sentences:
+            cited = chunks[answer.citations[int(n) - 1].chunk_id].text
+            missing = numbers(sentence) - numbers(cited)
+            assert not missing, (sentence, missing)
+            checked += 1
+    assert checked > 100
+
+
+def test_answers_are_short_and_lead_with_the_key_figure(answers):
+    dev_answered = [answers[q["id"]] for q in DEV if q["answerable"] and not answers[q["id"]].refused]
+    lengths = sorted(len(re.sub(r"\[\d+\]", "", a.answer).split()) for a in dev_answered)
+    assert lengths[len(lengths) // 2] <= 90  # median around the 80-word aim
+
+
+def test_a_stated_forecast_is_answered_as_the_sources_forecast(assistant):
+    answer = assistant.ask("Hoe hoog zal de werkloosheid in 2030 zijn volgens het CPB?")
+    assert not answer.refused
+    assert answer.answer.startswith("Dit is een verwachting uit de bron")
+    assert "4,4%" in answer.answer and answer.citations
+
+
+def test_a_prediction_refusal_may_point_to_sourced_figures_without_forecasting(assistant):
+    answer = assistant.ask("Hoeveel werklozen zijn er volgens jou in 2031 in Groningen?")
+    assert answer.refused and answer.refusal_reason == "prediction"
+    assert "2031" not in answer.answer.split("Wel staat in de bronnen:")[-1]
+    for c in answer.citations:
+        assert not any(int(y) > 2025 for y in re.findall(r"\b20\d\d\b", c.quote))
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Wat is de hoofdstad van Frankrijk?", "What is the unemployment rate in Groningen?"],
+)
+def test_off_topic_and_english_questions_are_refused_kindly(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.refused and answer.refusal_reason == "out_of_scope"
+    assert "Nederlands" in answer.answer or "bronnen" in answer.answer
+
+
+def test_unusable_questions_get_a_dutch_error(assistant):
+    from assistant.errors import QuestionError
+
+    for question in ["", "   ", "?!", "x" * 10_000]:
+        with pytest.raises(QuestionError) as exc:
+            assistant.ask(question)
+        assert exc.value.message_nl and exc.value.message_nl != QuestionError.message_nl
+
+
+def test_follow_up_reads_the_previous_question(assistant):
+    first = "Hoeveel 55-plussers hadden eind juni 2025 een WW-uitkering in Groningen?"
+    follow = assistant.ask("En hoeveel daarvan zijn vrouw?", history=[first])
+    plain = assistant.ask("En hoeveel daarvan zijn vrouw?")
+    assert follow.passages[0].chunk_id != plain.passages[0].chunk_id or follow.answer != plain.answer
+
+
+def test_filters_limit_sources_by_kind(assistant):
+    from assistant.retrieve import Filters
+
+    answer = assistant.ask("Hoeveel werklozen telde Groningen in 2024?", filters=Filters(kinds=["table"]))
+    assert answer.passages and all(p.source_id.endswith("onbenut-arbeidspotentieel") or "vacatures" in p.source_id for p in answer.passages)
+
+
+def test_langchain_retriever_returns_documents_with_citation_metadata(assistant):
+    from assistant.retrieve import make_langchain_retriever
+
+    docs = make_langchain_retriever(assistant.retriever, k=3).invoke("Hoeveel vacatures stonden er open?")
+    assert len(docs) == 3 and {"chunk_id", "page", "section"} <= set(docs[0].metadata)

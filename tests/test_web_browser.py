@@ -1,0 +1,201 @@
+"""The chat page end to end: a real uvicorn server on localhost over the session's index,
+driven by Debian's headless Chromium through Playwright. Screenshots of each state go to
+tests/artifacts/ (git-ignored).
+
+Answer quality is tuned elsewhere, so the assertions are about structure: an answer with
+[1], a citation that opens its passage with the quote highlighted, a refusal shown as
+such, feedback that reaches the audit log, a page that fits 360 px.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from assistant.audit import AuditLog
+from assistant.channels import Services
+from assistant.channels.web import create_app
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+FACTUAL = "Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"
+PREDICTION = "Wat is jouw eigen voorspelling voor het aantal vacatures in Groningen in 2031?"
+FOLLOW_UP = "En in de zorg?"
+ANSWER_TIMEOUT_MS = 30_000
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def services(index_settings, assistant, tmp_path_factory) -> Services:
+    settings = index_settings.model_copy(update={"audit_db": tmp_path_factory.mktemp("browser") / "audit.sqlite3"})
+    return Services(settings, AuditLog(settings.audit_db), _assistant=assistant)
+
+
+@pytest.fixture(scope="module")
+def base_url(services):
+    """A real uvicorn server in a thread, on a free localhost port."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(services.settings, services), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, base_url):
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    page = context.new_page()
+    page.set_default_timeout(ANSWER_TIMEOUT_MS)
+    page.outside_requests = []
+    page.on("request", lambda r: r.url.startswith((base_url, "data:")) or page.outside_requests.append(r.url))
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.goto("/")
+    yield page
+    assert page.outside_requests == [], "the page must not load anything from outside the server"
+    assert page.console_errors == []
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def ask(page, question: str):
+    """Type the question, send it with Enter (keyboard only), return the finished answer element."""
+    before = page.locator("article.msg").count()
+    page.locator("#question").focus()
+    page.keyboard.type(question)
+    page.keyboard.press("Enter")
+    answer = page.locator("article.msg").nth(before)
+    answer.and_(page.locator(":not([aria-busy])")).wait_for()
+    return answer
+
+
+def test_factual_answer_with_citation_that_opens_the_highlighted_passage(page, services):
+    page.locator("#source-list a").first.wait_for(state="attached")  # approved sources listed in the "what I do" note
+    assert "geen voorspellingen" in page.locator(".about").inner_text().lower()
+    answer = ask(page, FACTUAL)
+    assert "refusal" not in (answer.get_attribute("class") or "")
+    assert "[1]" in answer.locator(".answer-text").inner_text()
+    marker = answer.locator(".answer-text button.cite[data-n='1']")
+    assert marker.is_visible()
+    assert answer.locator("ol.sources li").count() >= 1
+    shot(page, "01-answer.png")
+
+    record = services.audit.recent(1)[0]
+    citation = record["citations"][0]
+    source = services.assistant.sources[citation["source_id"]]
+
+    marker.focus()
+    page.keyboard.press("Enter")  # citation markers are buttons: keyboard works
+    dialog = page.locator("#passage-dialog")
+    highlighted = dialog.locator("mark")
+    highlighted.wait_for()
+    assert dialog.evaluate("d => d.open")
+    assert page.locator("#passage-title").inner_text() == source.title
+    meta = page.locator("#passage-meta").inner_text()
+    assert source.publisher in meta and citation["page"] in meta
+    assert highlighted.inner_text().strip()
+    assert page.locator("#passage-link").get_attribute("href") == source.url
+    shot(page, "02-citation.png")
+
+    page.keyboard.press("Escape")
+    assert not dialog.evaluate("d => d.open")
+    assert page.evaluate("document.activeElement.dataset.n") == "1"  # focus returns to the marker
+
+
+def test_prediction_question_is_shown_as_a_refusal_with_its_reason(page):
+    answer = ask(page, PREDICTION)
+    assert "refusal" in answer.get_attribute("class")
+    assert answer.get_attribute("data-reason") == "prediction"
+    reason = answer.locator(".refusal-reason").inner_text()
+    assert "voorspelling" in reason.lower()
+    assert "geen antwoord" in answer.locator(".who").inner_text().lower()
+    shot(page, "03-refusal.png")
+
+
+def test_feedback_missing_source_with_a_note_reaches_the_audit_log(page, services):
+    answer = ask(page, FACTUAL)
+    answer_id = answer.get_attribute("data-answer-id")
+    answer.locator("button[data-rating='missing_source']").click()
+    note = answer.locator(".feedback-note textarea")
+    note.fill("De CBS-cijfers over de zorg ontbreken.")
+    answer.locator(".feedback-note button[type='submit']").click()
+    status = answer.locator(".feedback-status")
+    status.filter(has_text="opgeslagen").wait_for()
+    shot(page, "04-feedback.png")
+    record = next(r for r in services.audit.recent(20) if r["id"] == answer_id)
+    assert [(f["rating"], f["note"]) for f in record["feedback"]] == [("missing_source", "De CBS-cijfers over de zorg ontbreken.")]
+
+
+def test_follow_up_continues_the_conversation_and_copy_includes_sources(page, services):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    first = ask(page, FACTUAL)
+    follow = ask(page, FOLLOW_UP)
+    ids = {first.get_attribute("data-answer-id"), follow.get_attribute("data-answer-id")}
+    records = [r for r in services.audit.recent(20) if r["id"] in ids]
+    assert len(records) == 2 and len({r["conversation_id"] for r in records}) == 1 and records[0]["channel"] == "web"
+
+    first.locator("button.copy").click()
+    first.locator(".feedback-status").filter(has_text="gekopieerd").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(first.locator(".answer-text").inner_text().strip()[:40])
+    assert "Bronnen:" in copied and "[1]" in copied
+
+    page.locator("#new-chat").click()
+    assert page.locator("article.msg").count() == 0
+
+
+def test_usable_on_a_360_px_wide_screen(browser, base_url):
+    context = browser.new_context(base_url=base_url, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(ANSWER_TIMEOUT_MS)
+    try:
+        page.goto("/")
+        answer = ask(page, FACTUAL)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, "no sideways scrolling"
+        for selector in ("#question", "#send", "#new-chat"):
+            box = page.locator(selector).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, selector
+        shot(page, "05-mobile-360.png")
+        answer.locator(".answer-text button.cite").first.click()
+        page.locator("#passage-dialog mark").wait_for()
+        box = page.locator("#passage-dialog").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+        shot(page, "06-mobile-citation.png")
+    finally:
+        context.close()
