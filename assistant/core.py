@@ -127,7 +127,7 @@ class Assistant:
             text = " ".join(parts)
             if verdict.forecast_mode:
                 title = self.sources[citations[0].source_id].title if citations else "de bron"
-                text = f"Dit is een verwachting uit de bron ({title}), geen voorspelling van de assistent: {text}"
+                text = f"Dit is een verwachting uit de bron, geen voorspelling van de assistent: {text}"
             answer = Answer(question=question, answer=text, citations=citations, passages=passages)
         timings["total_ms"] = _ms(t0)
         answer.timings_ms = {k: round(v, 2) for k, v in timings.items()}

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from .answer import Candidate, Composition
-from .question import QuestionAnalysis, TermWeights
+from .question import PARTIAL, QuestionAnalysis, TermWeights
 from .settings import GuardSettings
 from .text import numbers, years
 from .types import RefusalReason
@@ -96,7 +96,9 @@ class Guard:
         """Question-level signals that the sources cover the question; names match SCOPE_WEIGHTS."""
         best = comp.best
         total = sum(self.weights.idf(t) for t in q.terms) or 1.0
-        unknown = [t for t in q.terms if self.weights.match_strength(t, self._vocabulary) == 0]
+        # Unknown: not in the corpus, not even as a prefix variant (a compound of two known
+        # words, such as "minimumloon", still counts as unknown: its meaning is not covered).
+        unknown = [t for t in q.terms if self.weights.match_strength(t, self._vocabulary) < PARTIAL]
         return {
             "top_score": best.score if best else 0.0,
             "coverage": max((c.coverage for c in comp.candidates), default=0.0),
@@ -108,6 +110,13 @@ class Guard:
     def in_scope(self, features: dict[str, float]) -> float:
         """Log-odds that the question is answerable from the sources."""
         return SCOPE_BIAS + sum(SCOPE_WEIGHTS[k] * v for k, v in features.items())
+
+    def figure_for(self, q: QuestionAnalysis, comp: Composition, depth: int = 10) -> Candidate | None:
+        """A well-ranked sentence giving a figure for what the question counts ("hoeveel inwoners")."""
+        for c in comp.candidates[:depth]:
+            if has_figure(c.text) and (not q.unit or any(self.weights.match_strength(u, c.terms | c.context_terms) for u in q.unit)):
+                return c
+        return None
 
     def stated_forecast(self, q: QuestionAnalysis, comp: Composition) -> Candidate | None:
         """The best retrieved sentence that states a forecast for the question's subject and horizon.
@@ -144,6 +153,6 @@ class Guard:
             return Verdict(False, forecast_mode=True, coverage=coverage, scope=logit)
         if logit < 0:
             return Verdict(True, "out_of_scope", MESSAGES["out_of_scope"], coverage=coverage, scope=logit)
-        if q.asks_quantity and not any(has_figure(c.text) for c in comp.sentences):
+        if q.asks_quantity and not self.figure_for(q, comp):
             return Verdict(True, "no_evidence", MESSAGES["no_evidence"], coverage=coverage, scope=logit)
         return Verdict(False, coverage=coverage, scope=logit)

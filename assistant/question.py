@@ -42,6 +42,8 @@ _DEFINITION = re.compile(
 )
 _ENGLISH = {"the", "what", "is", "are", "how", "many", "does", "do", "which", "who", "of", "in", "will", "you", "and", "to", "for", "much", "capital", "there"}
 _DUTCH_MARKERS = {"de", "het", "een", "en", "van", "is", "zijn", "hoeveel", "wat", "welke", "hoe", "er", "in", "op", "voor", "met"}
+# After "hoeveel", words that say how much, not what is counted ("hoeveel hoger lag ...").
+_NOT_COUNTED = {"procent", "keer", "hoger", "lager", "groter", "kleiner", "vaker", "sneller", "langer", "sterker", "is", "zijn", "was", "waren", "zal", "zullen", "gaat", "gaan", "kost", "kosten", "verdient", "bedraagt", "bedroeg", "telt", "telde", "heeft", "hebben", "had", "nam", "steeg", "daalde", "groeit", "groeide"}
 # Words in forecast questions that describe the asking, not the subject.
 _ASKING = {stem(w) for w in "verwacht verwachting voorspel voorspelling inschatting denk prognose toekomst komend volgend jaar jaren straks termijn ontwikkel stijg dal groei gaan zal zullen blijft blijv".split()}
 
@@ -59,6 +61,7 @@ class QuestionAnalysis:
     english: bool
     future_years: set[int] = field(default_factory=set)
     personal: bool = False  # "ik", "mijn": a personal or procedural request
+    unit: set[str] = field(default_factory=set)  # what is counted: "hoeveel inwoners" -> {"inwoner"}
     names: set[str] = field(default_factory=set)  # stems of capitalised words inside the question
 
 
@@ -72,8 +75,12 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
     ws = words(text)
     english = bool(ws) and sum(w in _ENGLISH for w in ws) >= max(2, len(ws) * 0.3) and sum(w in _DUTCH_MARKERS - {"is", "in"} for w in ws) == 0
     terms = content_terms(text)
+    counted = re.search(r"\bhoeveel\s+(?:(?:extra|nieuwe|meer|minder)\s+)?([a-z][\w'-]+)", low)
+    if counted and counted.group(1) in _NOT_COUNTED:
+        counted = None
     inner = re.findall(r"(?<=[\w,] )([A-Z][\w-]+)", text)  # capitalised, not sentence-initial
     return QuestionAnalysis(
+        unit=content_terms(counted.group(1)) if counted else set(),
         personal=bool(re.search(r"\b(?:ik|mijn|me|mij)\b", low)),
         names={t for w in inner for t in content_terms(w)},
         text=text,

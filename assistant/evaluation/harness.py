@@ -63,24 +63,23 @@ def load_questions(path: Path) -> list[dict]:
     return questions
 
 
-def run_system(pipeline: Pipeline, questions: list[dict], *, k: int, judge: SupportJudge, reference_year: int, progress: Progress | None = None) -> list[dict]:
-    """Ask every question and score the answer; one record per question."""
-    chunk_texts = pipeline.chunk_texts()
-    task = progress.add_task(f"{pipeline.name}", total=len(questions)) if progress else None
-    records = []
-    for q in questions:
-        answer = pipeline.ask(q["question"])
-        ranked = pipeline.rank(q["question"], k, answer)
-        response = answer.to_json()
-        records.append({
-            "id": q["id"], "type": q["type"], "answerable": q["answerable"], "question": q["question"],
-            "response": response,
-            "ranked": [p.chunk_id for p in ranked],
-            "scores": score_response(q, response, [p.text for p in ranked], chunk_texts, judge, k, reference_year),
-        })
-        if progress:
-            progress.advance(task)
-    return records
+def score_one(pipeline: Pipeline, q: dict, chunk_texts: dict[str, str], *, k: int, judge: SupportJudge, reference_year: int) -> dict:
+    """Ask one question and score the answer: the record written to results.jsonl."""
+    answer = pipeline.ask(q["question"])
+    ranked = pipeline.rank(q["question"], k, answer)
+    response = answer.to_json()
+    return {
+        "id": q["id"], "type": q["type"], "answerable": q["answerable"], "question": q["question"],
+        "response": response,
+        "ranked": [p.chunk_id for p in ranked],
+        "scores": score_response(q, response, [p.text for p in ranked], chunk_texts, judge, k, reference_year),
+    }
+
+
+def run_system(pipeline: Pipeline, questions: list[dict], *, k: int, judge: SupportJudge, reference_year: int) -> list[dict]:
+    """One system on every question; one record per question."""
+    texts = pipeline.chunk_texts()
+    return [score_one(pipeline, q, texts, k=k, judge=judge, reference_year=reference_year) for q in questions]
 
 
 def system_summary(records: list[dict], resamples: int) -> dict:
@@ -119,15 +118,20 @@ def run_eval(
     out_dir.mkdir(parents=True, exist_ok=True)
 
     console = Console(stderr=True, quiet=quiet)
-    columns = (TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    results: dict[str, list[dict]] = {}
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, disable=quiet) as progress:
         systems: list[Pipeline] = [AssistantPipeline(assistant)]
         for name in baselines:
             console.print(f"Preparing baseline {name} ...")
             systems.append(make_baseline(name, assistant))
-        for system in [*systems, *extra_systems]:
-            results[system.name] = run_system(system, questions, k=k, judge=judge, reference_year=reference_year, progress=progress)
+        systems += list(extra_systems)
+        texts = {s.name: s.chunk_texts() for s in systems}
+        results: dict[str, list[dict]] = {s.name: [] for s in systems}
+        task = progress.add_task(f"{len(questions)} questions × {len(systems)} systems", total=len(questions) * len(systems))
+        for q in questions:  # systems take turns per question, so a busy moment slows them alike
+            for system in systems:
+                results[system.name].append(score_one(system, q, texts[system.name], k=k, judge=judge, reference_year=reference_year))
+                progress.advance(task)
 
     summary = {
         "question_set": Path(questions_file).stem,
@@ -164,4 +168,4 @@ def _write_jsonl(path: Path, records: list[dict]) -> None:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
-__all__ = ["run_eval", "run_system", "load_questions", "HEADLINE"]
+__all__ = ["run_eval", "run_system", "score_one", "load_questions", "HEADLINE"]

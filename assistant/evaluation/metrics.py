@@ -155,7 +155,7 @@ def correctness(answer: str, must_contain: list[str]) -> dict | None:
 
 _MARKERS = re.compile(r"(?:\s*\[\d+\])+")
 _ABBREV = {"o.a", "bijv", "nr", "ca", "m.n", "incl", "excl", "o.b.v", "d.w.z", "i.v.m", "m.b.t", "t.o.v", "vs", "resp", "zgn", "etc", "p", "blz"}
-_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'‘“(◼•▪●])|\s+(?=[◼•▪●])|\s*\n\s*\n\s*")
+_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'‘“◼•▪●])|\s+(?=[◼•▪●])|\s*\n\s*\n\s*")
 
 
 def strip_markers(text: str) -> str:
@@ -163,7 +163,8 @@ def strip_markers(text: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences: split after . ! ? before a capital, digit, quote or bullet, before a bullet, and at blank lines."""
+    """Sentences: split after . ! ? before a capital, digit, quote or bullet (not before "(": a parenthesis
+    after a full stop annotates that sentence), before a bullet, and at blank lines."""
     out, start = [], 0
     for m in _SENT_END.finditer(text):
         piece = text[start : m.start()]

@@ -1,0 +1,35 @@
+# Two entry points for a fresh machine (see README):
+#   make serve   install, index the corpus if needed, serve the chat page on http://127.0.0.1:8000
+#   make test    install with the test extras (CPU torch, Chromium) and run the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: serve test install install-test eval-gate benchmark
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+serve: install
+	$(BIN)/assistant serve
+
+# torch is pinned to the CPU build that ships on this machine class; a bare `torch`
+# requirement would pull a multi-GB CUDA build.
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test,st]'
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium chromium-driver; }
+
+test: install-test
+	$(BIN)/python -m pytest -q
+
+# Evaluate the dev set and fail below the thresholds in evals/thresholds.toml.
+eval-gate: install
+	$(BIN)/assistant eval --questions evals/dev_questions.jsonl --out evals/runs/dev --gate evals/thresholds.toml
+
+benchmark: install-test
+	$(BIN)/python benchmarks/pipeline.py
