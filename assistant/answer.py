@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -106,6 +106,7 @@ def sentence_features(q: QuestionAnalysis, c: "Candidate", hit: Hit, weights: Te
     }
 
 
+@runtime_checkable
 class Generator(Protocol):
     """Chooses the sentences of an answer from retrieved passages.
 

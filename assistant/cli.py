@@ -147,12 +147,14 @@ def chat() -> None:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @_handle_errors
-def sources() -> None:
+def sources(as_json: bool) -> None:
     """List every source in the manifest with its status and indexed passage count.
 
     \b
     assistant sources
+    assistant sources --json
     """
     from .backends import get_store
     from .index import state_summary
@@ -164,6 +166,10 @@ def sources() -> None:
         counts = state_summary(get_store(settings))
     except AssistantError:
         counts = {}
+    if as_json:
+        rows = [{**st.source.model_dump(mode="json"), "status": st.status, "passages": counts.get(st.source.id, 0)} for st in statuses]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
     table = Table("id", "kind", "title", "status", "passages", "valid until")
     for st in statuses:
         table.add_row(st.source.id, st.source.kind, st.source.title, st.status, str(counts.get(st.source.id, 0)), str(st.source.valid_until or "-"))

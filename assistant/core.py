@@ -49,7 +49,7 @@ class Assistant:
         self.data_year = max(s.published.year for s in snapshot.sources.values())
         self.retriever = HybridRetriever(snapshot, store, embedder, settings.retrieval)
         self.weights = TermWeights([search_text(c) for c in snapshot.chunks])
-        self.generator: Generator = _make_generator(settings, embedder, self.weights, self.data_year)
+        self.generator: Generator = make_generator(settings, embedder, self.weights, self.data_year)
         self.guard = Guard(self.weights, settings.guard, self.data_year)
         self._lock = threading.Lock()
 
@@ -150,7 +150,7 @@ class Assistant:
         )
 
 
-def _make_generator(settings: Settings, embedder: Embedder, weights: TermWeights, data_year: int) -> Generator:
+def make_generator(settings: Settings, embedder: Embedder, weights: TermWeights, data_year: int) -> Generator:
     if settings.generator == "extractive":
         return ExtractiveGenerator(embedder, weights, settings.answer, data_year)
     raise ConfigError(f"Unknown generator {settings.generator!r}; choose from extractive (ASSISTANT_GENERATOR).")

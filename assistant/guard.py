@@ -112,9 +112,16 @@ class Guard:
         return SCOPE_BIAS + sum(SCOPE_WEIGHTS[k] * v for k, v in features.items())
 
     def figure_for(self, q: QuestionAnalysis, comp: Composition, depth: int = 10) -> Candidate | None:
-        """A well-ranked sentence giving a figure for what the question counts ("hoeveel inwoners")."""
+        """A well-ranked sentence giving a figure for what the question counts ("hoeveel inwoners"),
+        for the place it names."""
+        # Places the corpus rarely names ("Limburg", "Assen") must stand with the figure;
+        # the home region, named everywhere, is implied by the sources.
+        rare_names = {n for n in q.names if self.weights.df.get(n, 0) < 0.05 * self.weights.n}
         for c in comp.candidates[:depth]:
-            if has_figure(c.text) and (not q.unit or any(self.weights.match_strength(u, c.terms | c.context_terms) for u in q.unit)):
+            present = c.terms | c.context_terms
+            if not has_figure(c.text) or not rare_names <= present:
+                continue
+            if not q.unit or any(self.weights.match_strength(u, present) for u in q.unit):
                 return c
         return None
 

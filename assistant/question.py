@@ -35,7 +35,9 @@ _OPINION = re.compile(
     r"\b(?:verwacht|denk|vind|schat|voorspel)\w*\s+(?:je|jij|u)\b|\b(?:jouw|uw|je)\s+(?:inschatting|verwachting|voorspelling|mening|idee|gevoel)\b|\bwat\s+(?:verwacht|denk|voorspel)\s+(?:je|jij|u)\b|\b(?:je|jij|u)\s+(?:verwacht|denkt|voorspelt)\b"
 )
 _QUANTITY = re.compile(
-    r"\bhoeveel\b|\bhoe\s+(?:groot|hoog|laag|sterk|snel|vaak|lang|veel)\b|\bwelk(?:e)?\s+(?:percentage|aandeel|aantal|deel)\b|\bin\s+welke\s+mate\b|\bprocent\b|\baantal\b|\bomvang\b|\bcijfer"
+    r"\bwat\s+(?:is|was|zijn|waren)\s+(?:de|het)\s+(?:\w+\s+)?\w*(?:werkloosheid|percentage|aantal|omvang|hoogte|niveau|groei|daling|stijging|loon|salaris|tarief|bedrag)\b|"
+    r"\b(?:komen|zijn|werken|staan|hebben|gaan|wonen)\s+er\s+(?:\w+\s+)?veel\b|"
+    r"percentage|\btarief|\bbedrag|\bhoeveel\b|\bhoe\s+(?:groot|hoog|laag|sterk|snel|vaak|lang|veel)\b|\bwelk(?:e)?\s+(?:percentage|aandeel|aantal|deel)\b|\bin\s+welke\s+mate\b|\bprocent\b|\baantal\b|\bomvang\b|\bcijfer"
 )
 _DEFINITION = re.compile(
     r"^\s*wat\s+(?:is|zijn|betekent|betekenen|bedoel\w*|verstaan|houdt|meet|doet|wordt\s+bedoeld)\b|\bwanneer\s+(?:geldt|ben|is|heet|telt)\b|\bdefinitie\b|\bbegrip\b|\bwie\s+(?:zijn|is)\b|\bwat\s+(?:houdt|verstaat)\b"

