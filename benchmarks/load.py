@@ -81,7 +81,8 @@ async def run(args: argparse.Namespace) -> str:
     lines = [
         f"server      {args.url} ({path}); {len(questions)} questions from {args.questions.relative_to(ROOT) if args.questions.is_relative_to(ROOT) else args.questions}",
         f"load        {args.clients} concurrent clients for {elapsed:.1f} s (requested {args.duration:g} s)",
-        f"machine     {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs",
+        f"machine     {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} at the end (server, clients and anything else on the machine)",
         f"requests    {total} ({len(done)} ok, {sum(errors.values())} errors)",
         f"throughput  {len(done) / elapsed:.1f} requests/s",
         f"latency     p50 {percentile(done, 50) * 1000:.0f} ms, p95 {percentile(done, 95) * 1000:.0f} ms, "

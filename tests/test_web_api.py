@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -431,13 +430,11 @@ def _free_port() -> int:
 
 
 def test_serve_builds_a_missing_index_then_serves(index_settings, tmp_path):
-    index_dir = tmp_path / "index"
-    index_dir.mkdir()
-    # Reuse the session's embedding cache so the build is quick; the index itself is built from scratch.
-    shutil.copy(index_settings.index_dir / "embedding-cache.sqlite3", index_dir / "embedding-cache.sqlite3")
+    # An empty index folder; the session's embedding cache (shareable) keeps the build quick.
+    cache = index_settings.embedding_cache or index_settings.index_dir / "embedding-cache.sqlite3"
     port = _free_port()
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_AUDIT_DB": str(tmp_path / "audit.sqlite3"),
-           "ASSISTANT_CORPUS_DIR": str(index_settings.corpus_dir)}
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_AUDIT_DB": str(tmp_path / "audit.sqlite3"),
+           "ASSISTANT_CORPUS_DIR": str(index_settings.corpus_dir), "ASSISTANT_EMBEDDING_CACHE": str(cache)}
     proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -454,4 +451,4 @@ def test_serve_builds_a_missing_index_then_serves(index_settings, tmp_path):
     finally:
         proc.terminate()
         output, _ = proc.communicate(timeout=30)
-    assert "geïndexeerd" in output
+    assert "No index yet: indexing the approved sources" in output

@@ -569,7 +569,7 @@ def ensure_index(services: Services) -> bool:
         return True
     except IndexNotBuiltError:
         pass
-    err_console.print("Nog geen index: de goedgekeurde bronnen worden nu geïndexeerd (eenmalig, ongeveer een minuut).")
+    err_console.print(f"No index yet: indexing the approved sources in {services.settings.corpus_dir} (once, about a minute).")
     report = run_ingest(services.settings)
     for source_id, error in report.failed.items():
         err_console.print(f"[red]failed[/red] {source_id}: {error}")

@@ -289,16 +289,23 @@ async function ask(question) {
   const textNode = bot.querySelector(".answer-text");
   let text = "";
   let citations = [];
-  const res = await fetch("/api/chat/stream", {
-    method: "POST", headers: headers(),
-    body: JSON.stringify({ question, conversation_id: state.conversationId }),
-  });
+  let res;
+  try {
+    res = await fetch("/api/chat/stream", {
+      method: "POST", headers: headers(),
+      body: JSON.stringify({ question, conversation_id: state.conversationId }),
+    });
+  } catch (err) {
+    renderError(bot, "Geen verbinding met de assistent. Controleer je netwerk en probeer het opnieuw.");
+    throw err;
+  }
   if (!res.ok) {
     const err = await failure(res);
     if (err.status === 404 && err.code === "conversation_not_found") state.conversationId = null;
     renderError(bot, err.message);
     throw err;
   }
+  let finished = false;
   await readEvents(res, (name, data) => {
     if (name === "answer") {
       text += data.text;
@@ -306,10 +313,15 @@ async function ask(question) {
     } else if (name === "citations") {
       citations = data;
     } else if (name === "done") {
+      finished = true;
       state.conversationId = data.conversation_id;
       renderAnswer(bot, { ...data, answer: text, citations });
     }
-  });
+  }).catch(() => {});
+  if (!finished) {
+    renderError(bot, "Het antwoord werd onderbroken. Stel de vraag opnieuw.");
+    throw new ApiError(0, "interrupted", "Het antwoord werd onderbroken.");
+  }
 }
 
 async function onSubmit(event) {
@@ -330,7 +342,7 @@ async function onSubmit(event) {
     input.value = "";
     $("status").textContent = "";
   } catch (err) {
-    $("status").textContent = err instanceof ApiError ? "" : GENERIC_ERROR;
+    $("status").textContent = "";
     if (err instanceof ApiError && err.status === 401) askForKey();
   } finally {
     state.busy = false;
