@@ -62,24 +62,24 @@ class Composition:
         return self.candidates[0] if self.candidates else None
 
 
-# Learned by evals/tune_composer.py (logistic regression: does a sentence carry a must_contain
-# fact?) on the dev set, the tune half of the guard questions and the odd ids of the own set.
+# Learned by evals/tune_composer.py (listwise softmax: which sentence overlaps the gold evidence)
+# on the dev set, the tune half of the guard questions and the odd ids of the own set.
 FEATURE_WEIGHTS: dict[str, float] = {
-    "dense": 5.317,
-    "coverage": 3.08,
-    "context_coverage": 4.822,
-    "rank_prior": 3.848,
-    "passage_dense": 2.326,
-    "number_when_asked": 1.291,
-    "no_number_when_asked": -1.149,
-    "year_match": 0.836,
-    "year_missing": -0.694,
-    "definition_section": 3.413,
-    "noise": -4.592,
-    "short": -1.468,
-    "table_row": -1.255,
-    "first_in_passage": -0.648,
-    "list_intro": 0.585,
+    "dense": 6.361,
+    "coverage": 3.838,
+    "context_coverage": 4.95,
+    "rank_prior": 4.404,
+    "passage_dense": 2.674,
+    "number_when_asked": 1.403,
+    "no_number_when_asked": -1.263,
+    "year_match": 1.038,
+    "year_missing": -0.898,
+    "definition_section": 3.144,
+    "noise": -5.213,
+    "short": -1.925,
+    "table_row": -1.998,
+    "first_in_passage": -0.485,
+    "list_intro": 1.035,
 }
 
 
