@@ -29,6 +29,7 @@ test: install-test
 
 # Evaluate the dev set and fail below the thresholds in evals/thresholds.toml.
 eval-gate: install
+	$(BIN)/assistant ingest
 	$(BIN)/assistant eval --questions evals/dev_questions.jsonl --out evals/runs/dev --gate evals/thresholds.toml
 
 benchmark: install-test

@@ -5,8 +5,8 @@
         evals/questions/own_questions.jsonl:even
 
 Answerable questions (label 1) and `out_of_scope` questions (label 0) train a logistic
-regression over `Guard.scope_features`, whose threshold is then set for the best balanced
-accuracy on train; prediction questions are left to the forecast
+regression over `Guard.scope_features`, whose threshold is then set for the most right
+decisions on train; prediction questions are left to the forecast
 rules. It prints the weights (paste them into SCOPE_BIAS / SCOPE_WEIGHTS) and, for the
 current and the fitted model, the share of questions of each type that get the right
 outcome: answered for answerable types, `prediction` for prediction_refuse, a refusal
@@ -84,10 +84,10 @@ def main() -> None:
     X = np.array([[features(assistant, q["question"])[n] for n in names] for q in rows])
     y = np.array([1.0 if q["answerable"] else 0.0 for q in rows])
     w = fit(X, y)
-    # Shift the bias to the threshold with the best balanced accuracy on train: over-refusing
-    # an answerable question and answering an out-of-scope one are weighed equally.
+    # Shift the bias to the threshold with the most right decisions on train. (Balanced accuracy
+    # was tried: it refused a fifth of the answerable questions to catch more out-of-scope ones.)
     logits = w[0] + X @ w[1:]
-    best_t = max(sorted(logits), key=lambda t: np.mean(logits[y == 1] >= t) + np.mean(logits[y == 0] < t))
+    best_t = max(sorted(logits), key=lambda t: np.sum(logits[y == 1] >= t) + np.sum(logits[y == 0] < t))
     w[0] -= best_t
     guard_mod.SCOPE_BIAS = round(float(w[0]), 3)
     guard_mod.SCOPE_WEIGHTS.update({n: round(float(v), 3) for n, v in zip(names, w[1:])})
