@@ -156,6 +156,8 @@ class ExtractiveGenerator:
             c.features = sentence_features(q, c, hits[c.hit_index], self.weights)
             c.coverage = max(c.features["coverage"], c.features["context_coverage"] * 0.75)
             c.score = sum(FEATURE_WEIGHTS[name] * value for name, value in c.features.items())
+            if q.focus:  # a follow-up must answer about its new subject, not repeat the last answer
+                c.score += self.settings.focus_bonus * self.weights.coverage(q.focus, c.terms | c.context_terms)
         return sorted(cands, key=lambda c: -c.score)
 
     def compose(self, q: QuestionAnalysis, question_vector: np.ndarray, hits: list[Hit], prefer_forecast: bool | None = None) -> Composition:

@@ -18,7 +18,7 @@ from .index import IndexSnapshot, load_snapshot, search_text
 from .question import QuestionAnalysis, TermWeights, analyse
 from .retrieve import Filters, HybridRetriever
 from .settings import Settings
-from .text import years
+from .text import content_terms, years
 from .types import Answer, Citation, Hit, Passage, SourceInfo
 
 # A short turn that leans on the previous one: "En in de zorg?", "En voor jongeren?", "Wat zijn de oorzaken daarvan?"
@@ -88,6 +88,8 @@ class Assistant:
 
         t = time.perf_counter()
         q = analyse(effective, self.data_year)
+        if effective != question:  # a follow-up: its own words are what the answer must be about
+            q.focus = content_terms(question)
         qvec = self.embedder.embed_query(effective)
         timings["analyse_ms"] = _ms(t)
 

@@ -64,6 +64,7 @@ class QuestionAnalysis:
     future_years: set[int] = field(default_factory=set)
     personal: bool = False  # "ik", "mijn": a personal or procedural request
     unit: set[str] = field(default_factory=set)  # what is counted: "hoeveel inwoners" -> {"inwoner"}
+    focus: set[str] = field(default_factory=set)  # a follow-up's own terms ("En in de zorg?" -> {"zorg"})
     names: set[str] = field(default_factory=set)  # stems of capitalised words inside the question
 
 

@@ -38,6 +38,7 @@ class AnswerSettings(BaseModel):
     keep_within: float = Field(3.0, ge=0, description="A further sentence must score within this (log-odds) of the best one.")
     keep_close: float = Field(1.0, ge=0, description="Within this of the best, a sentence is added even without new asked-for terms.")
     adjacent_bonus: float = Field(2.0, ge=0, description="Score bonus for a sentence next to one already chosen (answers often span neighbours).")
+    focus_bonus: float = Field(4.0, ge=0, description="Score bonus, scaled by coverage, for sentences about a follow-up's new subject.")
     forecast_bonus: float = Field(1.0, ge=0, description="Score bonus for forecast sentences when answering with a stated forecast.")
     min_gain: float = Field(0.2, ge=0, le=1, description="Share of still-uncovered question terms a further sentence must add.")
 

@@ -8,12 +8,16 @@ evals/thresholds.toml holds one table per question set, named like summary.json'
 `name = { min = X }` (fail below X) or `name = { max = X }` (fail above X). A metric
 the summary lacks, or that has no value, fails. Exit 0: all pass; 1: some failed;
 2: the thresholds or the summary cannot be used.
+
+`--propose` prints a table from a measured run (each value minus 0.03, or plus for ↓
+metrics; end-to-end p95 latency twice the measured value), to paste after a deliberate change.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -66,14 +70,37 @@ def check(summary: dict, thresholds: dict, question_set: str | None = None, syst
     return checks
 
 
+def propose(summary: dict, margin: float = 0.03, latency_factor: float = 2.0, system: str = "pipeline") -> str:
+    """A thresholds table from a measured run: each metric `margin` below (above, for ↓ metrics) its
+    value, end-to-end p95 latency `latency_factor` times its value, with the measurement in a comment."""
+    day = summary.get("created", "")[:10]
+    lines = [f"[{summary['question_set']}]"]
+    for name, m in summary["systems"][system]["metrics"].items():
+        value, better = m["value"], m["higher_is_better"]
+        if value is None or better is None or (name.startswith("latency_") and name != "latency_total_ms_p95"):
+            continue  # latency: end-to-end p95 only; the other percentiles swing with machine load
+        if name.startswith("latency_"):
+            rule = f"max = {math.ceil(value * latency_factor / 10) * 10:g}"
+        elif better:
+            rule = f"min = {max(0.0, math.floor((value - margin) * 100) / 100):g}"
+        else:
+            rule = f"max = {min(1.0, math.ceil((value + margin) * 100) / 100):g}"
+        lines.append(f"{name} = {{ {rule} }}  # measured {value:.4g} (n={m['n']}) on {day}")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Fail when an evaluation metric crosses its threshold.")
     ap.add_argument("--summary", type=Path, required=True, help="summary.json written by `assistant eval`")
     ap.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.toml"))
     ap.add_argument("--set", dest="question_set", default=None, help="threshold table to use (default: the summary's question_set)")
+    ap.add_argument("--propose", action="store_true", help="print a thresholds table from this measured run instead of checking")
     args = ap.parse_args(argv)
     try:
         summary = json.loads(args.summary.read_text(encoding="utf-8"))
+        if args.propose:
+            print(propose(summary), end="")
+            return 0
         checks = check(summary, load_thresholds(args.thresholds), args.question_set)
     except (OSError, json.JSONDecodeError, ConfigError) as exc:
         print(f"gate: {exc}", file=sys.stderr)

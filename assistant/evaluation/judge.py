@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Literal, Protocol, runtime_checkable
 
 from ..errors import BackendError, ConfigError
@@ -57,15 +58,21 @@ class LexicalJudge:
     name: str = "lexical"
 
     def judge(self, sentence: str, passage: str) -> Label:
-        if figures(sentence) - figures(passage):
+        (s_figures, terms), (p_figures, p_terms) = _profile(sentence), _profile(passage)
+        if s_figures - p_figures:
             return "no"
-        terms = content_terms(sentence)
         if not terms:
             return "yes"
-        coverage = len(terms & content_terms(passage)) / len(terms)
+        coverage = len(terms & p_terms) / len(terms)
         if coverage >= self.yes_at:
             return "yes"
         return "partial" if coverage >= self.partial_at else "no"
+
+
+@lru_cache(maxsize=8192)
+def _profile(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(canonical numbers, stemmed content words) of a text; passages are judged many times."""
+    return frozenset(figures(text)), frozenset(content_terms(text))
 
 
 class CrossEncoderNLIJudge:

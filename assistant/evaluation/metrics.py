@@ -15,11 +15,9 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-
-from typing import TYPE_CHECKING
 
 from ..text import years
 
@@ -239,7 +237,7 @@ def quote_exact(response: dict, chunk_texts: dict[str, str]) -> list[bool]:
     ]
 
 
-_FORECAST_WORDING = re.compile(r"\bverwacht\w*|\bnaar verwachting\b|\bprognose\w*|\braming\w*|\bvoorspeld\w*|\b(?:zal|zullen)\b", re.IGNORECASE)
+_FORECAST_WORDING = re.compile(r"\bverwacht\w*|\bnaar verwachting\b|\bprognose\w*|\braming\w*|\bvoorspel\w*|\b(?:zal|zullen)\b", re.IGNORECASE)
 
 
 def forecast_leak(answer: str, reference_year: int) -> bool:
