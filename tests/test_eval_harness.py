@@ -127,3 +127,21 @@ def test_langchain_naive_baseline(index_settings, subset_file):
     records = run_system(naive, load_questions(subset_file)[:3], k=5, judge=LexicalJudge(), reference_year=2025)
     assert all(r["scores"]["quotes_exact"] == [True] * 4 for r in records)
     assert all(len(r["ranked"]) == 5 for r in records)
+
+
+def test_cli_eval_writes_files_and_gates(assistant, index_settings, subset_file, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index_settings.index_dir))
+    monkeypatch.setattr("assistant.core.get_embedder", lambda settings: assistant.embedder)  # one model per process
+    questions = tmp_path / "cli_set.jsonl"
+    questions.write_text("\n".join(subset_file.read_text(encoding="utf-8").splitlines()[:3]) + "\n", encoding="utf-8")
+    thresholds = tmp_path / "thresholds.toml"
+    thresholds.write_text("[cli_set]\nquote_exactness = { min = 0.9 }\nhit_at_k = { min = 1.01 }  # unreachable\n", encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["eval", "--questions", str(questions), "--out", str(out), "--gate", str(thresholds)])
+    assert result.exit_code == 1, result.output
+    assert "ok   quote_exactness" in result.output and "FAIL hit_at_k" in result.output
+    assert {"results.jsonl", "summary.json", "report.md", "scores_by_type.png", "latency.png"} <= {p.name for p in out.iterdir()}

@@ -93,7 +93,8 @@ def to_markdown(c: dict) -> str:
         f"| yes / partial / no | {c['agreement']:.3f} | {c['kappa']:.3f} |",
         f"| yes vs. not (what citation metrics use) | {c['binary_agreement']:.3f} | {c['binary_kappa']:.3f} |",
     ]
-    lines += [f"| {name} (n={v['n']}), yes / partial / no | {v['agreement']:.3f} | {v['kappa']:.3f} |" for name, v in c.get("by_half", {}).items()]
+    lines += [f"| {name} (n={v['n']}), yes / partial / no{' (chose the lexical thresholds)' if name == 'odd ids' else ' (held out)'} | {v['agreement']:.3f} | {v['kappa']:.3f} |"
+              for name, v in c.get("by_half", {}).items()]
     lines += [
         "",
         "Confusion (rows: human label, columns: judge):",

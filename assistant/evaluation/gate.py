@@ -10,7 +10,7 @@ the summary lacks, or that has no value, fails. Exit 0: all pass; 1: some failed
 2: the thresholds or the summary cannot be used.
 
 `--propose` prints a table from a measured run (each value minus 0.03, or plus for ↓
-metrics; end-to-end p95 latency twice the measured value), to paste after a deliberate change.
+metrics; end-to-end p95 latency four times the measured value), to paste after a deliberate change.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def check(summary: dict, thresholds: dict, question_set: str | None = None, syst
     return checks
 
 
-def propose(summary: dict, margin: float = 0.03, latency_factor: float = 2.0, system: str = "pipeline") -> str:
+def propose(summary: dict, margin: float = 0.03, latency_factor: float = 4.0, system: str = "pipeline") -> str:
     """A thresholds table from a measured run: each metric `margin` below (above, for ↓ metrics) its
     value, end-to-end p95 latency `latency_factor` times its value, with the measurement in a comment."""
     day = summary.get("created", "")[:10]
@@ -80,7 +80,7 @@ def propose(summary: dict, margin: float = 0.03, latency_factor: float = 2.0, sy
         if value is None or better is None or (name.startswith("latency_") and name != "latency_total_ms_p95"):
             continue  # latency: end-to-end p95 only; the other percentiles swing with machine load
         if name.startswith("latency_"):
-            rule = f"max = {math.ceil(value * latency_factor / 10) * 10:g}"
+            rule = f"max = {math.ceil(value * latency_factor / 5) * 5:g}"
         elif better:
             rule = f"min = {max(0.0, math.floor((value - margin) * 100) / 100):g}"
         else:
