@@ -75,13 +75,14 @@ def horizon_matches(question_years: set[int], sentence: str) -> bool:
 
 # Learned by evals/tune_guard.py (logistic regression, answerable vs out_of_scope) on the dev
 # set, the tune half of the guard questions and the odd ids of the own set.
-SCOPE_BIAS = -3.695
+SCOPE_BIAS = -0.289
 SCOPE_WEIGHTS: dict[str, float] = {
-    "top_score": 0.339,
-    "coverage": 0.474,
-    "unknown_share": -2.405,
-    "unknown_name": -1.485,
-    "personal": -1.941,
+    "top_score": 0.122,
+    "coverage": 2.353,
+    "unknown_share": -1.706,
+    "unknown_name": -2.197,
+    "personal": -1.458,
+    "entitlement": -4.37,
 }
 
 
@@ -105,6 +106,7 @@ class Guard:
             "unknown_share": sum(self.weights.idf(t) for t in unknown) / total,
             "unknown_name": float(any(t in unknown for t in q.names)),
             "personal": float(q.personal),
+            "entitlement": float(q.entitlement),
         }
 
     def in_scope(self, features: dict[str, float]) -> float:
@@ -119,7 +121,7 @@ class Guard:
         rare_names = {n for n in q.names if self.weights.df.get(n, 0) < 0.05 * self.weights.n}
         for c in comp.candidates[:depth]:
             present = c.terms | c.context_terms
-            if not has_figure(c.text) or not rare_names <= present:
+            if not has_figure(c.text) or not all(self.weights.match_strength(n, present) >= PARTIAL for n in rare_names):
                 continue
             if not q.unit or any(self.weights.match_strength(u, present) for u in q.unit):
                 return c
@@ -129,12 +131,12 @@ class Guard:
         """The best retrieved sentence that states a forecast for the question's subject and horizon.
 
         Subject: the sentence (with its heading and previous sentence) covers enough of the
-        question's subject terms. Horizon: it names an asked future year or a period that
+        question's subject terms, or fewer when the composer ranks it among its best. Horizon: it names an asked future year or a period that
         contains it. Quantity: when a number is asked, the sentence gives one.
         """
         wanted = q.subject_terms or q.terms
         horizon = q.future_years or {y for y in q.years if y >= self.data_year}
-        for c in comp.candidates:
+        for rank, c in enumerate(comp.candidates):
             if not c.forecast:
                 continue
             if q.asks_quantity and not has_figure(c.text):
@@ -142,7 +144,7 @@ class Guard:
             subject = self.weights.coverage(wanted, c.terms | c.context_terms)
             close = subject >= self.settings.forecast_subject or (
                 c.dense >= self.settings.forecast_dense and subject >= self.settings.forecast_subject_dense
-            )
+            ) or (rank < self.settings.forecast_top and subject >= self.settings.forecast_subject_top)
             if close and horizon_matches(horizon, c.text):
                 return c
         return None
@@ -152,7 +154,8 @@ class Guard:
         logit = self.in_scope(features)
         coverage = features["coverage"]
         if q.english:
-            return Verdict(True, "out_of_scope", MESSAGES["english"], coverage=coverage, scope=logit)
+            reason = "prediction" if q.forecast else "out_of_scope"
+            return Verdict(True, reason, MESSAGES["english"], coverage=coverage, scope=logit)
         if q.forecast:
             found = self.stated_forecast(q, comp) if logit >= 0 else None
             if found is None:

@@ -42,6 +42,14 @@ _QUANTITY = re.compile(
 _DEFINITION = re.compile(
     r"^\s*wat\s+(?:is|zijn|betekent|betekenen|bedoel\w*|verstaan|houdt|meet|doet|wordt\s+bedoeld)\b|\bwanneer\s+(?:geldt|ben|is|heet|telt)\b|\bdefinitie\b|\bbegrip\b|\bwie\s+(?:zijn|is)\b|\bwat\s+(?:houdt|verstaat)\b"
 )
+# Individual entitlements, pay, tax, law and procedures, and general knowledge: not what
+# labour-market reports cover, even where such a word occurs in them in passing.
+_ENTITLEMENT = re.compile(
+    r"\b(?:cao\w*|minimum\w*loon|salaris\w*|verdien\w*|bruto|netto|loonsverhoging|transitievergoeding|opzegtermijn|"
+    r"vakantiedagen|vakantiegeld|belasting|aow|sollicitatie\w*|ontslag\w*|proeftijd|arbeidscontract|recht\s+op|"
+    r"wettelijk\w*|aanvragen|aanvraag|vraag\s+ik|hoofdstad|minister|burgemeester|recept\w*|weerbericht|voor\s+weer)\b"
+)
+_ENGLISH_FORECAST = re.compile(r"\b(?:will|next\s+year|predict\w*|forecast\w*|expect\w*|future)\b")
 _ENGLISH = {"the", "what", "is", "are", "how", "many", "does", "do", "which", "who", "of", "in", "will", "you", "and", "to", "for", "much", "capital", "there"}
 _DUTCH_MARKERS = {"de", "het", "een", "en", "van", "is", "zijn", "hoeveel", "wat", "welke", "hoe", "er", "in", "op", "voor", "met"}
 # After "hoeveel", words that say how much, not what is counted ("hoeveel hoger lag ...").
@@ -63,6 +71,7 @@ class QuestionAnalysis:
     english: bool
     future_years: set[int] = field(default_factory=set)
     personal: bool = False  # "ik", "mijn": a personal or procedural request
+    entitlement: bool = False  # rights, pay, tax, law, procedures, general knowledge
     unit: set[str] = field(default_factory=set)  # what is counted: "hoeveel inwoners" -> {"inwoner"}
     focus: set[str] = field(default_factory=set)  # a follow-up's own terms ("En in de zorg?" -> {"zorg"})
     names: set[str] = field(default_factory=set)  # stems of capitalised words inside the question
@@ -78,12 +87,15 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
     ws = words(text)
     english = bool(ws) and sum(w in _ENGLISH for w in ws) >= max(2, len(ws) * 0.3) and sum(w in _DUTCH_MARKERS - {"is", "in"} for w in ws) == 0
     terms = content_terms(text)
+    if english:
+        forecast = forecast or bool(_ENGLISH_FORECAST.search(low))
     counted = re.search(r"\bhoeveel\s+(?:(?:extra|nieuwe|meer|minder)\s+)?([a-z][\w'-]+)", low)
     if counted and counted.group(1) in _NOT_COUNTED:
         counted = None
     inner = re.findall(r"(?<=[\w,] )([A-Z][\w-]+)", text)  # capitalised, not sentence-initial
     return QuestionAnalysis(
         unit=content_terms(counted.group(1)) if counted else set(),
+        entitlement=bool(_ENTITLEMENT.search(low)),
         personal=bool(re.search(r"\b(?:ik|mijn|me|mij)\b", low)),
         names={t for w in inner for t in content_terms(w)},
         text=text,
