@@ -45,6 +45,7 @@ class Candidate:
     dense: float = 0.0
     forecast: bool = False
     context_terms: set[str] = field(default_factory=set)  # section heading + previous sentence
+    context: str = ""  # the same, as text
     features: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -142,6 +143,7 @@ class ExtractiveGenerator:
                     continue
                 c = Candidate(sentence, hi, si, content_terms(sentence))
                 c.forecast = is_forecast_sentence(sentence, self.data_year)
+                c.context = f"{hit.chunk.section}\n{sentences[si - 1] if si else ''}"
                 c.context_terms = section_terms | (content_terms(sentences[si - 1]) if si else set())
                 cands.append(c)
         if not cands:

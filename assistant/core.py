@@ -50,7 +50,7 @@ class Assistant:
         self.retriever = HybridRetriever(snapshot, store, embedder, settings.retrieval)
         self.weights = TermWeights([search_text(c) for c in snapshot.chunks])
         self.generator: Generator = make_generator(settings, embedder, self.weights, self.data_year)
-        self.guard = Guard(self.weights, settings.guard, self.data_year)
+        self.guard = Guard(self.weights, settings.guard, self.data_year, [search_text(c) for c in snapshot.chunks])
         self._lock = threading.Lock()
 
     @classmethod

@@ -87,11 +87,13 @@ SCOPE_WEIGHTS: dict[str, float] = {
 
 
 class Guard:
-    def __init__(self, weights: TermWeights, settings: GuardSettings, data_year: int):
+    def __init__(self, weights: TermWeights, settings: GuardSettings, data_year: int, chunk_texts: list[str]):
         self.weights = weights
         self.settings = settings
         self.data_year = data_year
         self._vocabulary = set(weights.df)
+        self._chunk_texts = [t.lower() for t in chunk_texts]
+        self._name_shares: dict[str, float] = {}
 
     def scope_features(self, q: QuestionAnalysis, comp: Composition) -> dict[str, float]:
         """Question-level signals that the sources cover the question; names match SCOPE_WEIGHTS."""
@@ -116,27 +118,36 @@ class Guard:
     def figure_for(self, q: QuestionAnalysis, comp: Composition, depth: int = 10) -> Candidate | None:
         """A well-ranked sentence giving a figure for what the question counts ("hoeveel inwoners"),
         for the place it names."""
-        # Places the corpus rarely names ("Limburg", "Assen") must stand with the figure;
-        # the home region, named everywhere, is implied by the sources.
-        rare_names = {n for n in q.names if self.weights.df.get(n, 0) < 0.05 * self.weights.n}
+        # Places the corpus rarely names ("Limburg", "Assen") must stand with the figure; the
+        # home region, named everywhere, is implied. Names match on their first six letters, so
+        # "Groningse" finds "Groningen" (the stemmer keeps them apart).
+        rare = [w[:6] for w in q.name_words if self._name_share(w[:6]) < 0.05]
         for c in comp.candidates[:depth]:
             present = c.terms | c.context_terms
-            if not has_figure(c.text) or not all(self.weights.match_strength(n, present) >= PARTIAL for n in rare_names):
+            where = f"{c.text}\n{c.context}".lower()
+            if not has_figure(c.text) or not all(p in where for p in rare):
                 continue
             if not q.unit or any(self.weights.match_strength(u, present) for u in q.unit):
                 return c
         return None
 
+    def _name_share(self, prefix: str) -> float:
+        """Share of indexed chunks that mention a word starting with `prefix`."""
+        if prefix not in self._name_shares:
+            hits = sum(1 for text in self._chunk_texts if re.search(rf"\b{re.escape(prefix)}", text))
+            self._name_shares[prefix] = hits / max(len(self._chunk_texts), 1)
+        return self._name_shares[prefix]
+
     def stated_forecast(self, q: QuestionAnalysis, comp: Composition) -> Candidate | None:
         """The best retrieved sentence that states a forecast for the question's subject and horizon.
 
         Subject: the sentence (with its heading and previous sentence) covers enough of the
-        question's subject terms, or fewer when the composer ranks it among its best. Horizon: it names an asked future year or a period that
+        question's subject terms (fewer when it is semantically very close). Horizon: it names an asked future year or a period that
         contains it. Quantity: when a number is asked, the sentence gives one.
         """
         wanted = q.subject_terms or q.terms
         horizon = q.future_years or {y for y in q.years if y >= self.data_year}
-        for rank, c in enumerate(comp.candidates):
+        for c in comp.candidates:
             if not c.forecast:
                 continue
             if q.asks_quantity and not has_figure(c.text):
@@ -144,7 +155,7 @@ class Guard:
             subject = self.weights.coverage(wanted, c.terms | c.context_terms)
             close = subject >= self.settings.forecast_subject or (
                 c.dense >= self.settings.forecast_dense and subject >= self.settings.forecast_subject_dense
-            ) or (rank < self.settings.forecast_top and subject >= self.settings.forecast_subject_top)
+            )
             if close and horizon_matches(horizon, c.text):
                 return c
         return None

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .text import content_terms, normalize, stem, tokens, words, years
+from .text import STOPWORDS, content_terms, normalize, stem, tokens, words, years
 
 # Words that mark a question as forward-looking. Matched on the lower-cased question.
 _FORECAST_PATTERNS = [
@@ -45,7 +45,7 @@ _DEFINITION = re.compile(
 # Individual entitlements, pay, tax, law and procedures, and general knowledge: not what
 # labour-market reports cover, even where such a word occurs in them in passing.
 _ENTITLEMENT = re.compile(
-    r"\b(?:cao\w*|minimum\w*loon|salaris\w*|verdien\w*|bruto|netto|loonsverhoging|transitievergoeding|opzegtermijn|"
+    r"\b(?:cao\w*|minimum\w*loon|salaris\w*|verdien\w*|loonsverhoging|transitievergoeding|opzegtermijn|"
     r"vakantiedagen|vakantiegeld|belasting|aow|sollicitatie\w*|ontslag\w*|proeftijd|arbeidscontract|recht\s+op|"
     r"wettelijk\w*|aanvragen|aanvraag|vraag\s+ik|hoofdstad|minister|burgemeester|recept\w*|weerbericht|voor\s+weer)\b"
 )
@@ -75,6 +75,7 @@ class QuestionAnalysis:
     unit: set[str] = field(default_factory=set)  # what is counted: "hoeveel inwoners" -> {"inwoner"}
     focus: set[str] = field(default_factory=set)  # a follow-up's own terms ("En in de zorg?" -> {"zorg"})
     names: set[str] = field(default_factory=set)  # stems of capitalised words inside the question
+    name_words: set[str] = field(default_factory=set)  # the same words, lower-cased, unstemmed
 
 
 def analyse(question: str, data_year: int) -> QuestionAnalysis:
@@ -98,6 +99,7 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
         entitlement=bool(_ENTITLEMENT.search(low)),
         personal=bool(re.search(r"\b(?:ik|mijn|me|mij)\b", low)),
         names={t for w in inner for t in content_terms(w)},
+        name_words={p.lower() for w in inner for p in w.split("-") if p[:1].isupper() and p.lower() not in STOPWORDS},
         text=text,
         terms=terms,
         subject_terms={t for t in terms if t not in _ASKING},

@@ -50,8 +50,6 @@ class GuardSettings(BaseModel):
     forecast_subject: float = Field(0.5, ge=0, le=1, description="Share of the subject terms a stated-forecast sentence must cover to answer a forecast question.")
     forecast_dense: float = Field(0.9, ge=0, le=1, description="Dense similarity that lets a stated forecast match with less term coverage.")
     forecast_subject_dense: float = Field(0.25, ge=0, le=1, description="Subject coverage still required at that similarity.")
-    forecast_top: int = Field(2, ge=0, description="A forecast sentence among the composer's best this many needs only forecast_subject_top coverage.")
-    forecast_subject_top: float = Field(0.25, ge=0, le=1, description="Subject coverage required of such a top-ranked forecast sentence.")
     min_sentence_score: float = Field(0.0, description="Composer score below which the best sentence is too weak to answer (no_evidence).")
     max_question_chars: int = Field(2000, ge=50, description="Longer questions are rejected with a clear message.")
 
