@@ -25,7 +25,8 @@ import numpy as np
 from assistant import answer as answer_mod
 from assistant.core import Assistant
 from assistant.question import analyse
-from assistant.text import normalize, numbers
+from assistant.evaluation.metrics import correctness
+from assistant.text import normalize
 
 
 def load_all(specs: list[str], answerable_only: bool = True) -> list[dict]:
@@ -54,20 +55,22 @@ def positive(sentence: str, evidence: list[str]) -> bool:
 
 
 def key_facts(text: str, items: list[str]) -> float:
-    if not items:
-        return 1.0
-    found = numbers(text)
-    ok = sum(1 for m in items if m.lower() in text.lower() or (numbers(m) and numbers(m) <= found))
-    return ok / len(items)
+    result = correctness(text, items)
+    return result["share"] if result else 1.0
+
+
+def analysed(assistant: Assistant, question: str):
+    """The pipeline up to the composer, as `Assistant.ask` runs it: (analysis, vector, hits)."""
+    qa = analyse(question, assistant.data_year)
+    qvec = assistant.embedder.embed_query(question)
+    hits = assistant.retriever.retrieve(question, k=assistant.settings.answer.context_passages, query_vector=qvec)
+    return qa, qvec, hits
 
 
 def collect(assistant: Assistant, questions: list[dict]):
     data = []
     for q in questions:
-        qa = analyse(q["question"], assistant.data_year)
-        qvec = assistant.embedder.embed_query(q["question"])
-        hits = assistant.retriever.retrieve(q["question"], k=assistant.settings.answer.context_passages, query_vector=qvec)
-        cands = assistant.generator.candidates(qa, qvec, hits)
+        cands = assistant.generator.candidates(*analysed(assistant, q["question"]))
         if not cands:
             continue
         names = list(answer_mod.FEATURE_WEIGHTS)
@@ -96,10 +99,7 @@ def composed_facts(assistant: Assistant, questions: list[dict]) -> float:
     """Key-fact accuracy of the composer alone (the guard is not asked)."""
     scores = []
     for q in questions:
-        qa = analyse(q["question"], assistant.data_year)
-        qvec = assistant.embedder.embed_query(q["question"])
-        hits = assistant.retriever.retrieve(q["question"], k=assistant.settings.answer.context_passages, query_vector=qvec)
-        comp = assistant.generator.compose(qa, qvec, hits)
+        comp = assistant.generator.compose(*analysed(assistant, q["question"]))
         scores.append(key_facts(" ".join(c.clean for c in comp.sentences), q["must_contain"]))
     return float(np.mean(scores))
 

@@ -25,17 +25,13 @@ import numpy as np
 
 from assistant import guard as guard_mod
 from assistant.core import Assistant
-from assistant.question import analyse
 
-from tune_composer import load_all, write_constant
+from tune_composer import analysed, load_all, write_constant
 
 
 def features(assistant: Assistant, question: str) -> dict[str, float]:
-    qa = analyse(question, assistant.data_year)
-    qvec = assistant.embedder.embed_query(question)
-    hits = assistant.retriever.retrieve(question, k=assistant.settings.answer.context_passages, query_vector=qvec)
-    comp = assistant.generator.compose(qa, qvec, hits)
-    return assistant.guard.scope_features(qa, comp)
+    qa, qvec, hits = analysed(assistant, question)
+    return assistant.guard.scope_features(qa, assistant.generator.compose(qa, qvec, hits))
 
 
 def fit(X: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 20000, lr: float = 0.05) -> np.ndarray:

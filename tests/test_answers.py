@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.text import normalize, numbers
+from assistant.evaluation.metrics import evidence_matches
+from assistant.text import numbers
 
 from conftest import DATA, ROOT
 
@@ -24,20 +25,9 @@ GUARD = [json.loads(line) for line in (DATA / "guard_questions.jsonl").read_text
 GAPS = tomllib.loads((ROOT / "evals" / "known_gaps.toml").read_text(encoding="utf-8"))
 
 
-def _key(text: str) -> str:
-    """Whitespace collapsed, typographic quotes plain, PDF line-break hyphens ("Noord- Drenthe") joined."""
-    return re.sub(r"(\w)- (\w)", r"\1-\2", normalize(text.replace("\n", " ")))
-
-
 def evidence_found(evidence: list[str], passage_texts: list[str]) -> bool:
-    """Any gold passage stands in a retrieved passage; long evidence may straddle a chunk
-    boundary, so its first or last 60 characters are enough."""
-    keys = [_key(t) for t in passage_texts]
-    for ev in map(_key, evidence):
-        probes = [ev] if len(ev) <= 120 else [ev, ev[:60], ev[-60:]]
-        if any(p in k for p in probes for k in keys):
-            return True
-    return False
+    """Any gold passage stands in a retrieved passage, by the evaluation's matching rule."""
+    return any(evidence_matches(e, p) for e in evidence for p in passage_texts)
 
 
 def expect_gap(section: str, qid: str) -> None:
