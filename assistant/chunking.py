@@ -18,13 +18,15 @@ from .types import Chunk, Document
 
 # Bump when chunking output changes for the same input: it is part of the index name,
 # so a new chunker never reuses passages cut by an old one.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 
 _TERMINAL = (".", "!", "?", ":", ";")
 _CHAPTER = re.compile(r"^([1-9]|1\d)\s+[A-Z][^.]*$")
 _PARAGRAPH = re.compile(r"^\d{1,2}\.\d{1,2}\s+\S")
 _BOX = re.compile(r"^Box\s+\d+(\.\d+)?\b")
-_CAPTION = re.compile(r"^(Afbeelding|Tabel|Figuur)\s+\d+(\.\d+)?\b")
+# A caption names the figure ("Afbeelding 2.1 Ontwikkeling banen"); a body sentence that
+# starts with a reference to it continues in lower case ("Afbeelding 4.2 laat zien ...").
+_CAPTION = re.compile(r"^(Afbeelding|Tabel|Figuur)\s+\d+(\.\d+)?\s+[A-Z(]")
 _SOURCE_LINE = re.compile(r"^(Bron|Nb|\*)\s*:")
 _BULLET = "◼•▪●"
 _ABBREVIATIONS = {"o.a", "bijv", "z.d", "nr", "ca", "m.n", "e.d", "incl", "excl", "o.b.v", "d.w.z", "i.v.m", "m.b.t", "t.o.v", "vs", "resp", "zgn", "dhr", "mevr", "etc", "jl", "p", "blz"}
