@@ -44,13 +44,10 @@ class AnswerSettings(BaseModel):
 
 
 class GuardSettings(BaseModel):
-    min_coverage: float = Field(0.5, ge=0, le=1, description="IDF-weighted share of the question's terms the best sentence (with its heading) must cover to count as in scope.")
-    min_dense: float = Field(0.86, ge=0, le=1, description="Dense similarity of the best sentence that makes a lower coverage acceptable.")
-    min_coverage_dense: float = Field(0.3, ge=0, le=1, description="Coverage still required when the dense similarity is high.")
+    min_coverage: float = Field(0.5, ge=0, le=1, description="Term coverage a sourced figure needs to be offered beside a prediction refusal.")
     forecast_subject: float = Field(0.5, ge=0, le=1, description="Share of the subject terms a stated-forecast sentence must cover to answer a forecast question.")
     forecast_dense: float = Field(0.9, ge=0, le=1, description="Dense similarity that lets a stated forecast match with less term coverage.")
     forecast_subject_dense: float = Field(0.25, ge=0, le=1, description="Subject coverage still required at that similarity.")
-    min_sentence_score: float = Field(0.0, description="Composer score below which the best sentence is too weak to answer (no_evidence).")
     max_question_chars: int = Field(2000, ge=50, description="Longer questions are rejected with a clear message.")
 
 
