@@ -42,12 +42,15 @@ _QUANTITY = re.compile(
 _DEFINITION = re.compile(
     r"^\s*wat\s+(?:is|zijn|betekent|betekenen|bedoel\w*|verstaan|houdt|meet|doet|wordt\s+bedoeld)\b|\bwanneer\s+(?:geldt|ben|is|heet|telt)\b|\bdefinitie\b|\bbegrip\b|\bwie\s+(?:zijn|is)\b|\bwat\s+(?:houdt|verstaat)\b"
 )
-# Individual entitlements, pay, tax, law and procedures, and general knowledge: not what
-# labour-market reports cover, even where such a word occurs in them in passing.
-_ENTITLEMENT = re.compile(
+# Not what labour-market reports answer, even where such a word occurs in them in passing:
+# individual entitlements, pay, tax, law and procedures; how-do-I and may-I requests;
+# general knowledge; and tasks ("schrijf ...") instead of questions.
+_OFF_DOMAIN = re.compile(
     r"\b(?:cao\w*|minimum\w*loon|salaris\w*|verdien\w*|loonsverhoging|transitievergoeding|opzegtermijn|"
-    r"vakantiedagen|vakantiegeld|belasting|aow|sollicitatie\w*|ontslag\w*|proeftijd|arbeidscontract|recht\s+op|"
-    r"wettelijk\w*|aanvragen|aanvraag|vraag\s+ik|hoofdstad|minister|burgemeester|recept\w*|weerbericht|voor\s+weer)\b"
+    r"vakantiedagen|vakantiegeld|belasting|aow|sollicitatie\w*|ontslag\w*|ontsla\w*|proeftijd|arbeidscontract|recht\s+op|"
+    r"wettelijk\w*|aanvragen|aanvraag|vraag\s+ik|hoe\s+(?:zet|schrijf|regel|bereken|werkt)\b|mag\s+(?:ik|mijn)\b|moet\s+ik\b|"
+    r"hoofdstad|minister|burgemeester|recept\w*|weerbericht|voor\s+weer|won|winnaar|kampioen\w*|verkiezing\w*)\b"
+    r"|^\s*(?:schrijf|maak|geef|vertel|bedenk|vertaal|genereer)\b"
 )
 _ENGLISH_FORECAST = re.compile(r"\b(?:will|next\s+year|predict\w*|forecast\w*|expect\w*|future)\b")
 _ENGLISH = {"the", "what", "is", "are", "how", "many", "does", "do", "which", "who", "of", "in", "will", "you", "and", "to", "for", "much", "capital", "there"}
@@ -71,7 +74,7 @@ class QuestionAnalysis:
     english: bool
     future_years: set[int] = field(default_factory=set)
     personal: bool = False  # "ik", "mijn": a personal or procedural request
-    entitlement: bool = False  # rights, pay, tax, law, procedures, general knowledge
+    entitlement: bool = False  # rights, pay, tax, law, procedures, general knowledge, tasks (see _OFF_DOMAIN)
     unit: set[str] = field(default_factory=set)  # what is counted: "hoeveel inwoners" -> {"inwoner"}
     focus: set[str] = field(default_factory=set)  # a follow-up's own terms ("En in de zorg?" -> {"zorg"})
     names: set[str] = field(default_factory=set)  # stems of capitalised words inside the question
@@ -96,7 +99,7 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
     inner = re.findall(r"(?<=[\w,] )([A-Z][\w-]+)", text)  # capitalised, not sentence-initial
     return QuestionAnalysis(
         unit=content_terms(counted.group(1)) if counted else set(),
-        entitlement=bool(_ENTITLEMENT.search(low)),
+        entitlement=bool(_OFF_DOMAIN.search(low)),
         personal=bool(re.search(r"\b(?:ik|mijn|me|mij)\b", low)),
         names={t for w in inner for t in content_terms(w)},
         name_words={p.lower() for w in inner for p in w.split("-") if p[:1].isupper() and p.lower() not in STOPWORDS},

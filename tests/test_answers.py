@@ -30,10 +30,11 @@ def evidence_found(evidence: list[str], passage_texts: list[str]) -> bool:
     return any(evidence_matches(e, p) for e in evidence for p in passage_texts)
 
 
-def expect_gap(section: str, qid: str) -> None:
+def expect_gap(request, section: str, qid: str) -> None:
+    """Mark a listed miss as an expected failure; strict, so a fixed gap fails until unlisted."""
     reason = GAPS.get(section, {}).get(qid)
     if reason:
-        pytest.xfail(f"known gap: {reason}")
+        request.applymarker(pytest.mark.xfail(reason=f"known gap: {reason}", strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +43,8 @@ def answers(assistant):
 
 
 @pytest.mark.parametrize("q", [q for q in DEV if q["answerable"]], ids=lambda q: q["id"])
-def test_gold_evidence_is_in_the_top5_passages(q, answers):
-    expect_gap("retrieval", q["id"])
+def test_gold_evidence_is_in_the_top5_passages(q, answers, request):
+    expect_gap(request, "retrieval", q["id"])
     passages = answers[q["id"]].passages
     assert len(passages) == 5
     assert evidence_found(q["evidence"], [p.text for p in passages]), q["question"]
@@ -56,8 +57,8 @@ EXPECTED = {"prediction_refuse": {"prediction"}, "out_of_scope": {"out_of_scope"
 
 
 @pytest.mark.parametrize("q", DEV + GUARD, ids=lambda q: q["id"])
-def test_refuses_exactly_what_the_sources_do_not_answer(q, answers):
-    expect_gap("guard", q["id"])
+def test_refuses_exactly_what_the_sources_do_not_answer(q, answers, request):
+    expect_gap(request, "guard", q["id"])
     answer = answers[q["id"]]
     if q["answerable"]:
         assert not answer.refused, f"{q['question']} -> {answer.refusal_reason}"
