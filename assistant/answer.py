@@ -2,13 +2,14 @@
 cites each one. No sentence is written that a passage does not contain verbatim, so
 every number in an answer stands in the passage it cites.
 
-Sentence score = dense similarity to the question + IDF-weighted coverage of the
-question's terms (sentence, plus a smaller share for its section heading) + the
-passage's retrieval rank + question signals (a number when a quantity is asked, the
-asked year, definition sections) - penalties (captions, source lines, fragments).
-Selection is greedy: the best sentence first (the key figure), then sentences that
-cover asked-for terms not yet covered, plus the bullet items a chosen "...:" sentence
-introduces.
+Sentence score = a weighted sum of `sentence_features` (weights fitted on questions by
+evals/tune_composer.py): dense similarity to the question, IDF-weighted coverage of the
+question's terms (alone, and with the section heading and previous sentence), the
+passage's retrieval rank and dense score, question signals (a number when a quantity is
+asked, the asked year, definition sections) and penalties (captions, source lines,
+fragments, table rows). Selection is greedy: the best sentence first (the key figure),
+then sentences close in score that cover asked-for terms not yet covered or stand next
+to a chosen one, plus the bullet items a chosen "...:" sentence introduces.
 """
 
 from __future__ import annotations

@@ -6,14 +6,13 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from typing import Sequence
 
 from .answer import Candidate, ExtractiveGenerator, Generator
 from .backends import Embedder, VectorStore, get_embedder, get_store
 from .errors import ConfigError, QuestionError
-from .guard import MESSAGES, Guard
+from .guard import Guard
 from .index import IndexSnapshot, load_snapshot, search_text
 from .question import QuestionAnalysis, TermWeights, analyse
 from .retrieve import Filters, HybridRetriever
@@ -48,10 +47,10 @@ class Assistant:
         self.snapshot = snapshot
         self.data_year = max(s.published.year for s in snapshot.sources.values())
         self.retriever = HybridRetriever(snapshot, store, embedder, settings.retrieval)
-        self.weights = TermWeights([search_text(c) for c in snapshot.chunks])
+        texts = [search_text(c) for c in snapshot.chunks]
+        self.weights = TermWeights(texts)
         self.generator: Generator = make_generator(settings, embedder, self.weights, self.data_year)
-        self.guard = Guard(self.weights, settings.guard, self.data_year, [search_text(c) for c in snapshot.chunks])
-        self._lock = threading.Lock()
+        self.guard = Guard(self.weights, settings.guard, self.data_year, texts)
 
     @classmethod
     def open(cls, settings: Settings | None = None, store: VectorStore | None = None, embedder: Embedder | None = None) -> "Assistant":
@@ -128,7 +127,6 @@ class Assistant:
                 parts.append(f"{body} [{n}]")
             text = " ".join(parts)
             if verdict.forecast_mode:
-                title = self.sources[citations[0].source_id].title if citations else "de bron"
                 text = f"Dit is een verwachting uit de bron, geen voorspelling van de assistent: {text}"
             answer = Answer(question=question, answer=text, citations=citations, passages=passages)
         timings["total_ms"] = _ms(t0)
@@ -162,4 +160,4 @@ def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-__all__ = ["Assistant", "contextualize", "MESSAGES"]
+__all__ = ["Assistant", "contextualize"]
