@@ -40,7 +40,8 @@ _QUANTITY = re.compile(
     r"percentage|\btarief|\bbedrag|\bhoeveel\b|\bhoe\s+(?:groot|hoog|laag|sterk|snel|vaak|lang|veel)\b|\bwelk(?:e)?\s+(?:percentage|aandeel|aantal|deel)\b|\bin\s+welke\s+mate\b|\bprocent\b|\baantal\b|\bomvang\b|\bcijfer"
 )
 _DEFINITION = re.compile(
-    r"^\s*wat\s+(?:is|zijn|betekent|betekenen|bedoel\w*|verstaan|houdt|meet|doet|wordt\s+bedoeld)\b|\bwanneer\s+(?:geldt|ben|is|heet|telt)\b|\bdefinitie\b|\bbegrip\b|\bwie\s+(?:zijn|is)\b|\bwat\s+(?:houdt|verstaat)\b"
+    r"^\s*wat\s+(?:is|zijn|betekent|betekenen|bedoel\w*|verstaan|houdt|meet|doet|wordt\s+bedoeld)\b|"
+    r"\bgedefinieerd\b|\bverstaat\b.*\bonder\b|\brekent\b.*\btot\b|\bstaat\b.*\bvoor\b.*\bafkorting\b|\bafkorting\b.*\bvoor\b|\bwanneer\s+(?:geldt|ben|is|heet|telt)\b|\bdefinitie\b|\bbegrip\b|\bwie\s+(?:zijn|is)\b|\bwat\s+(?:houdt|verstaat)\b"
 )
 # Not what labour-market reports answer, even where such a word occurs in them in passing:
 # individual entitlements, pay, tax, law and procedures; how-do-I and may-I requests;
