@@ -24,7 +24,7 @@ from .backends import Embedder
 from .chunking import chunk_sentences
 from .question import QuestionAnalysis, TermWeights
 from .settings import AnswerSettings
-from .text import content_terms, numbers, years
+from .text import content_terms, has_figure, years
 from .types import Hit
 
 _BULLET = re.compile(r"^[◼•▪●]\s*")
@@ -88,7 +88,7 @@ FEATURE_WEIGHTS: dict[str, float] = {
 
 def sentence_features(q: QuestionAnalysis, c: "Candidate", hit: Hit, weights: TermWeights) -> dict[str, float]:
     """Signals that a sentence answers the question; names match FEATURE_WEIGHTS."""
-    has_number = bool(numbers(c.clean) - {str(y) for y in years(c.clean)})
+    has_number = has_figure(c.clean)
     sentence_years = years(c.text)
     return {
         "dense": c.dense,
@@ -142,13 +142,14 @@ class ExtractiveGenerator:
         for hi, hit in enumerate(hits[: self.settings.context_passages]):
             section_terms = content_terms(hit.chunk.section)
             sentences = chunk_sentences(hit.chunk.text)
+            terms = [content_terms(s) for s in sentences]
             for si, sentence in enumerate(sentences):
                 if len(sentence) < 12:
                     continue
-                c = Candidate(sentence, hi, si, content_terms(sentence))
+                c = Candidate(sentence, hi, si, terms[si])
                 c.forecast = is_forecast_sentence(sentence, self.data_year)
                 c.context = f"{hit.chunk.section}\n{sentences[si - 1] if si else ''}"
-                c.context_terms = section_terms | (content_terms(sentences[si - 1]) if si else set())
+                c.context_terms = section_terms | (terms[si - 1] if si else set())
                 cands.append(c)
         if not cands:
             return []

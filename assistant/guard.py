@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from .answer import Candidate, Composition
 from .question import PARTIAL, QuestionAnalysis, TermWeights
 from .settings import GuardSettings
-from .text import numbers, years
+from .text import has_figure, years
 from .types import RefusalReason
 
 MESSAGES: dict[str, str] = {
@@ -53,13 +53,6 @@ class Verdict:
     reason: RefusalReason | None = None
     message: str = ""
     forecast_mode: bool = False  # answer with a forecast the source states
-    coverage: float = 0.0
-    scope: float = 0.0  # in-scope log-odds
-
-
-def has_figure(text: str) -> bool:
-    """A number other than a year."""
-    return bool(numbers(text) - {str(y) for y in years(text)})
 
 
 def horizon_matches(question_years: set[int], sentence: str) -> bool:
@@ -144,8 +137,9 @@ class Guard:
         """The best retrieved sentence that states a forecast for the question's subject and horizon.
 
         Subject: the sentence (with its heading and previous sentence) covers enough of the
-        question's subject terms (fewer when it is semantically very close). Horizon: it names an asked future year or a period that
-        contains it. Quantity: when a number is asked, the sentence gives one.
+        question's subject terms (fewer when it is semantically very close). Horizon: it names
+        an asked future year or a period that contains it. Quantity: when a number is asked,
+        the sentence gives one.
         """
         wanted = q.subject_terms or q.terms
         horizon = q.future_years or {y for y in q.years if y >= self.data_year}
@@ -163,19 +157,16 @@ class Guard:
         return None
 
     def check(self, q: QuestionAnalysis, comp: Composition) -> Verdict:
-        features = self.scope_features(q, comp)
-        logit = self.in_scope(features)
-        coverage = features["coverage"]
+        logit = self.in_scope(self.scope_features(q, comp))
         if q.english:
             reason = "prediction" if q.forecast else "out_of_scope"
-            return Verdict(True, reason, MESSAGES["english"], coverage=coverage, scope=logit)
+            return Verdict(True, reason, MESSAGES["english"])
         if q.forecast:
-            found = self.stated_forecast(q, comp) if logit >= 0 else None
-            if found is None:
-                return Verdict(True, "prediction", MESSAGES["prediction"], coverage=coverage, scope=logit)
-            return Verdict(False, forecast_mode=True, coverage=coverage, scope=logit)
+            if logit < 0 or self.stated_forecast(q, comp) is None:
+                return Verdict(True, "prediction", MESSAGES["prediction"])
+            return Verdict(False, forecast_mode=True)
         if logit < 0:
-            return Verdict(True, "out_of_scope", MESSAGES["out_of_scope"], coverage=coverage, scope=logit)
+            return Verdict(True, "out_of_scope", MESSAGES["out_of_scope"])
         if q.asks_quantity and not self.figure_for(q, comp):
-            return Verdict(True, "no_evidence", MESSAGES["no_evidence"], coverage=coverage, scope=logit)
-        return Verdict(False, coverage=coverage, scope=logit)
+            return Verdict(True, "no_evidence", MESSAGES["no_evidence"])
+        return Verdict(False)

@@ -1,5 +1,5 @@
 """What a question asks for: subject terms, asked-for quantity, years, definitions, and
-whether it seeks a forecast (and whether it asks for the assistant's own opinion).
+whether it seeks a forecast, and whether it is personal or off-domain.
 These signals drive the composer and the refusal guard; no rule names a test question.
 """
 
@@ -31,9 +31,6 @@ _FORECAST_PATTERNS = [
     r"\btoekomst\w*\b",
     r"\bstraks\b|\bop termijn\b|\bblijf\w*\s+(?:\w+\s+){0,4}(?:groeien|stijgen|dalen)\b",
 ]
-_OPINION = re.compile(
-    r"\b(?:verwacht|denk|vind|schat|voorspel)\w*\s+(?:je|jij|u)\b|\b(?:jouw|uw|je)\s+(?:inschatting|verwachting|voorspelling|mening|idee|gevoel)\b|\bwat\s+(?:verwacht|denk|voorspel)\s+(?:je|jij|u)\b|\b(?:je|jij|u)\s+(?:verwacht|denkt|voorspelt)\b"
-)
 _QUANTITY = re.compile(
     r"\bwat\s+(?:is|was|zijn|waren)\s+(?:de|het)\s+(?:\w+\s+)?\w*(?:werkloosheid|percentage|aantal|omvang|hoogte|niveau|groei|daling|stijging|loon|salaris|tarief|bedrag)\b|"
     r"\b(?:komen|zijn|werken|staan|hebben|gaan|wonen)\s+er\s+(?:\w+\s+)?veel\b|"
@@ -71,7 +68,6 @@ class QuestionAnalysis:
     asks_quantity: bool
     asks_definition: bool
     forecast: bool
-    opinion: bool
     english: bool
     future_years: set[int] = field(default_factory=set)
     personal: bool = False  # "ik", "mijn": a personal or procedural request
@@ -111,7 +107,6 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
         asks_quantity=bool(_QUANTITY.search(low)),
         asks_definition=bool(_DEFINITION.search(low)),
         forecast=forecast,
-        opinion=bool(_OPINION.search(low)),
         english=english,
         future_years=future,
     )
@@ -185,5 +180,3 @@ class TermWeights:
         self._splits[term] = found
         return found
 
-    def known(self, term: str) -> bool:
-        return term in self.df

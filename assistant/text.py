@@ -82,3 +82,8 @@ def numbers(text: str) -> set[str]:
 
 def years(text: str) -> set[int]:
     return {int(y) for y in YEAR.findall(text)}
+
+
+def has_figure(text: str) -> bool:
+    """A number other than a year."""
+    return bool(numbers(text) - {str(y) for y in years(text)})
