@@ -45,8 +45,11 @@ class Candidate:
     coverage: float = 0.0
     dense: float = 0.0
     forecast: bool = False
+    forecast_inherited: bool = False  # no time words of its own; continues the forecast before it
     context_terms: set[str] = field(default_factory=set)  # section heading + previous sentence
     context: str = ""  # the same, as text
+    previous: str = ""  # the sentence before, in the same passage
+    window_terms: set[str] = field(default_factory=set)  # the two sentences before and the one after
     features: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -147,9 +150,14 @@ class ExtractiveGenerator:
                 if len(sentence) < 12:
                     continue
                 c = Candidate(sentence, hi, si, terms[si])
+                previous = sentences[si - 1] if si else ""
                 c.forecast = is_forecast_sentence(sentence, self.data_year)
-                c.context = f"{hit.chunk.section}\n{sentences[si - 1] if si else ''}"
+                # "Tussen 2024 en 2027 neemt de werkgelegenheid ... toe. In Limburg daalt het aantal banen."
+                c.forecast_inherited = not c.forecast and not years(sentence) and is_forecast_sentence(previous, self.data_year)
+                c.previous = previous
+                c.context = f"{hit.chunk.section}\n{previous}"
                 c.context_terms = section_terms | (terms[si - 1] if si else set())
+                c.window_terms = set().union(*terms[max(0, si - 2) : si + 2])
                 cands.append(c)
         if not cands:
             return []

@@ -21,7 +21,7 @@ _FORECAST_PATTERNS = [
     r"\bvoorspel\w*",
     r"\binschat\w*|\bschat\s+(?:je|jij|u)\b",
     r"\bprognose\w*|\braming\w*|\bvooruitzicht\w*|\bverwachtingen\b",
-    r"\bhoe\s+(?:zal|zullen|gaat|gaan)\b",
+    r"\bhoe\s+(?:zal|zullen|gaat|gaan)\b(?!\s+het\s+(?:met|nu)\b)",  # not "hoe gaat het met ...": the present
     r"\b(?:zal|zullen)\b",
     r"\bgaa?t?n?\s+(?:\w+\s+){0,6}(?:stijgen|dalen|groeien|krimpen|toenemen|afnemen|veranderen|ontwikkelen|verdwijnen|trekken|worden|halen|oplopen|verbeteren|verslechteren)\b",
     r"\bvolgend(?:e)?\s+(?:jaar|kwartaal|maand|decennium)\b",
@@ -31,6 +31,31 @@ _FORECAST_PATTERNS = [
     r"\btoekomst\w*\b",
     r"\bstraks\b|\bop termijn\b|\bblijf\w*\s+(?:\w+\s+){0,4}(?:groeien|stijgen|dalen)\b",
 ]
+# The asker wants the assistant's own view: "denk je", "verwacht u", "jouw voorspelling".
+_OWN_VIEW = re.compile(
+    r"\b(?:denk|verwacht|voorspel|schat|vrees|voorzie)\w*\s+(?:je|jij|u)\b|\b(?:je|jij|u)\s+(?:denk|verwacht|voorspel|schat)\w*|"
+    r"\b(?:jouw|uw)\s+(?:\w+\s+)?(?:voorspelling|verwachting|inschatting|prognose|mening|gevoel)\b"
+)
+# Questions about a forecast rather than for one: who made it, what it rests on.
+_ABOUT_FORECAST = re.compile(
+    r"^\s*(?:wie|door wie|van wie|welke\s+(?:bron|organisatie|instantie|partij|bureau|methode)\w*)\b|"
+    r"\b(?:opgesteld|gemaakt|berekend|gebaseerd|afkomstig|uitgevoerd)\b"
+)
+# Dutch notations the sources write out: "Q2 2025" is "tweede kwartaal 2025" in the report.
+_ORDINALS = {"1": "eerste", "2": "tweede", "3": "derde", "4": "vierde"}
+_NOTATIONS = [
+    (re.compile(r"\b[QqKk]([1-4])\b"), lambda m: f"{_ORDINALS[m.group(1)]} kwartaal"),
+    (re.compile(r"\b([1-4])(?:e|ste|de)\s+kwartaal\b", re.IGNORECASE), lambda m: f"{_ORDINALS[m.group(1)]} kwartaal"),
+    (re.compile(r"\b[Hh]([12])\b"), lambda m: f"{_ORDINALS[m.group(1)]} helft"),
+]
+
+
+def expand_notation(question: str) -> str:
+    """Write out quarter and half-year shorthands ("Q2", "2e kwartaal", "H1") the way the sources do."""
+    for pattern, replacement in _NOTATIONS:
+        question = pattern.sub(replacement, question)
+    return question
+
 _QUANTITY = re.compile(
     r"\bwat\s+(?:is|was|zijn|waren)\s+(?:de|het)\s+(?:\w+\s+)?\w*(?:werkloosheid|percentage|aantal|omvang|hoogte|niveau|groei|daling|stijging|loon|salaris|tarief|bedrag)\b|"
     r"\b(?:komen|zijn|werken|staan|hebben|gaan|wonen)\s+er\s+(?:\w+\s+)?veel\b|"
@@ -45,10 +70,14 @@ _DEFINITION = re.compile(
 # general knowledge; and tasks ("schrijf ...") instead of questions.
 _OFF_DOMAIN = re.compile(
     r"\b(?:cao\w*|minimum\w*loon|salaris\w*|verdien\w*|loonsverhoging|transitievergoeding|opzegtermijn|"
-    r"vakantiedagen|vakantiegeld|belasting|aow|sollicitatie\w*|ontslag\w*|ontsla\w*|proeftijd|arbeidscontract|recht\s+op|"
-    r"wettelijk\w*|aanvragen|aanvraag|vraag\s+ik|hoe\s+(?:zet|schrijf|regel|bereken|werkt)\b|mag\s+(?:ik|mijn)\b|moet\s+ik\b|"
-    r"hoofdstad|minister|burgemeester|recept\w*|weerbericht|voor\s+weer|won|winnaar|kampioen\w*|verkiezing\w*)\b"
+    r"vakantiedagen|vakantiegeld|\w*belasting(?:en)?|aow\w*|sollicitatie\w*|ontslag\w*|ontsla\w*|proeftijd|arbeidscontract|recht\s+op|"
+    r"wettelijk\w*|aanvragen|aanvraag|vraag\s+ik|hoe\s+(?:zet|schrijf|regel|bereken|werkt|vraag|vraagt|meld|meldt)\b|mag\s+(?:ik|mijn)\b|moet\s+ik\b|"
+    r"hoofdstad|minister|burgemeester|recept\w*|weerbericht|voor\s+weer|regen\w*|droog|zonnig|temperatuur|"
+    r"won|winnaar|kampioen\w*|verkiezing\w*)\b"
     r"|^\s*(?:schrijf|maak|geef|vertel|bedenk|vertaal|genereer)\b"
+    # the asker's own pay, benefit, contract or employer: an individual case, not the labour market
+    r"|\bmijn\s+(?:\w+\s+){0,2}(?:loon|salaris|uitkering|ww|contract|werkgever|baas|leidinggevende|pensioen)\b"
+    r"|\b(?:kan|kun|krijg|mag)\s+(?:ik|je|jij|u)\b(?:\s+[\w-]+){0,6}\s+(?:krijgen|ontvangen|aanvragen)\b"
 )
 _ENGLISH_FORECAST = re.compile(r"\b(?:will|next\s+year|predict\w*|forecast\w*|expect\w*|future)\b")
 _ENGLISH = {"the", "what", "is", "are", "how", "many", "does", "do", "which", "who", "of", "in", "will", "you", "and", "to", "for", "much", "capital", "there"}
@@ -70,6 +99,8 @@ class QuestionAnalysis:
     forecast: bool
     english: bool
     future_years: set[int] = field(default_factory=set)
+    forecast_worded: bool = False  # forecast words, not only a future year ("Wat is de AOW-leeftijd in 2028?")
+    own_view: bool = False  # asks the assistant's own expectation ("denk je", "jouw voorspelling")
     personal: bool = False  # "ik", "mijn": a personal or procedural request
     entitlement: bool = False  # rights, pay, tax, law, procedures, general knowledge, tasks (see _OFF_DOMAIN)
     unit: set[str] = field(default_factory=set)  # what is counted: "hoeveel inwoners" -> {"inwoner"}
@@ -80,11 +111,16 @@ class QuestionAnalysis:
 
 def analyse(question: str, data_year: int) -> QuestionAnalysis:
     """`data_year` is the newest publication year of the sources: later years are the future."""
-    text = normalize(question)
+    text = expand_notation(normalize(question))
     low = text.lower()
     ys = years(text)
     future = {y for y in ys if y > data_year}
-    forecast = bool(future) or any(re.search(p, low) for p in _FORECAST_PATTERNS)
+    own_view = bool(_OWN_VIEW.search(low))
+    worded = any(re.search(p, low) for p in _FORECAST_PATTERNS)
+    if _ABOUT_FORECAST.search(low):  # "wie heeft de prognose opgesteld": about a forecast, not for one
+        forecast = own_view
+    else:
+        forecast = bool(future) or worded
     ws = words(text)
     english = bool(ws) and sum(w in _ENGLISH for w in ws) >= max(2, len(ws) * 0.3) and sum(w in _DUTCH_MARKERS - {"is", "in"} for w in ws) == 0
     terms = content_terms(text)
@@ -107,6 +143,8 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
         asks_quantity=bool(_QUANTITY.search(low)),
         asks_definition=bool(_DEFINITION.search(low)),
         forecast=forecast,
+        forecast_worded=worded or own_view,
+        own_view=own_view,
         english=english,
         future_years=future,
     )

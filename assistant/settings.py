@@ -45,9 +45,6 @@ class AnswerSettings(BaseModel):
 
 class GuardSettings(BaseModel):
     min_coverage: float = Field(0.5, ge=0, le=1, description="Term coverage a sourced figure needs to be offered beside a prediction refusal.")
-    forecast_subject: float = Field(0.5, ge=0, le=1, description="Share of the subject terms a stated-forecast sentence must cover to answer a forecast question.")
-    forecast_dense: float = Field(0.9, ge=0, le=1, description="Dense similarity that lets a stated forecast match with less term coverage.")
-    forecast_subject_dense: float = Field(0.25, ge=0, le=1, description="Subject coverage still required at that similarity.")
     max_question_chars: int = Field(2000, ge=50, description="Longer questions are rejected with a clear message.")
 
 

@@ -1,16 +1,20 @@
-"""Fit the refusal guard's in-scope model on questions, and measure the whole guard on others.
+"""Fit the refusal guard's two models on questions, and measure the whole guard on others.
 
     python evals/tune_guard.py --train evals/dev_questions.jsonl tests/data/guard_questions.jsonl:tune \
         evals/questions/own_questions.jsonl:odd --test tests/data/guard_questions.jsonl:holdout \
         evals/questions/own_questions.jsonl:even
 
-Answerable questions (label 1) and `out_of_scope` questions (label 0) train a logistic
-regression over `Guard.scope_features`, whose threshold is then set for the most right
-decisions on train; prediction questions are left to the forecast
-rules. It prints the weights (paste them into SCOPE_BIAS / SCOPE_WEIGHTS) and, for the
-current and the fitted model, the share of questions of each type that get the right
-outcome: answered for answerable types, `prediction` for prediction_refuse, a refusal
-for out_of_scope.
+In-scope model: answerable questions (label 1) and `out_of_scope` questions (label 0) train
+a logistic regression over `Guard.scope_features`.
+Forecast-support model: for forecast-seeking questions, the candidate forecast sentences
+(`Guard.forecast_candidates`) that overlap the gold evidence of a `stated_forecast` question
+(label 1) and every candidate of a `prediction_refuse` question (label 0) train a logistic
+regression over `Guard.forecast_features`; a question is answered when its best candidate
+scores above the threshold.
+Each threshold is then set for the most right question-level decisions on train. It prints
+both models (`--write` puts them into assistant/guard.py) and, for the current and the
+fitted models, the share of questions of each type that get the right outcome: answered
+for answerable types, `prediction` for prediction_refuse, a refusal for out_of_scope.
 """
 
 from __future__ import annotations
@@ -26,12 +30,42 @@ import numpy as np
 from assistant import guard as guard_mod
 from assistant.core import Assistant
 
-from tune_composer import analysed, load_all, write_constant
+from tune_composer import analysed, load_all, positive, write_constant
 
 
 def features(assistant: Assistant, question: str) -> dict[str, float]:
     qa, qvec, hits = analysed(assistant, question)
     return assistant.guard.scope_features(qa, assistant.generator.compose(qa, qvec, hits))
+
+
+def forecast_rows(assistant: Assistant, questions: list[dict]) -> list[tuple[int, list[float], float]]:
+    """(question index, features, label) for the candidate forecast sentences of forecast questions."""
+    names = list(guard_mod.FORECAST_WEIGHTS)
+    rows = []
+    for i, q in enumerate(questions):
+        if q["type"] not in ("stated_forecast", "prediction_refuse"):
+            continue
+        qa, qvec, hits = analysed(assistant, q["question"])
+        if not qa.forecast:
+            continue
+        comp = assistant.generator.compose(qa, qvec, hits)
+        for c in assistant.guard.forecast_candidates(qa, comp):
+            label = 1.0 if q["type"] == "stated_forecast" and positive(c.text, q["evidence"]) else 0.0
+            if q["type"] == "stated_forecast" and not label:
+                continue  # another forecast sentence may answer as well: no label
+            f = assistant.guard.forecast_features(qa, c, comp)
+            rows.append((i, [f[n] for n in names], label))
+    return rows
+
+
+def question_threshold(groups: dict[int, list[float]], wanted: dict[int, bool]) -> float:
+    """The threshold on a question's best logit with the most right decisions (ties: the higher,
+    which refuses more)."""
+    best = max(
+        sorted({v for vs in groups.values() for v in vs}, reverse=True),
+        key=lambda t: sum((max(vs) >= t) == wanted[i] for i, vs in groups.items()),
+    )
+    return best
 
 
 def fit(X: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 20000, lr: float = 0.05) -> np.ndarray:
@@ -87,17 +121,36 @@ def main() -> None:
     w[0] -= best_t
     guard_mod.SCOPE_BIAS = round(float(w[0]), 3)
     guard_mod.SCOPE_WEIGHTS.update({n: round(float(v), 3) for n, v in zip(names, w[1:])})
+
+    rows = forecast_rows(assistant, train)
+    Xf = np.array([r[1] for r in rows])
+    yf = np.array([r[2] for r in rows])
+    wf = fit(Xf, yf)
+    groups: dict[int, list[float]] = defaultdict(list)
+    for (i, _, _), logit in zip(rows, wf[0] + Xf @ wf[1:]):
+        groups[i].append(float(logit))
+    wanted = {i: train[i]["type"] == "stated_forecast" for i in groups}
+    wf[0] -= question_threshold(groups, wanted)
+    fnames = list(guard_mod.FORECAST_WEIGHTS)
+    guard_mod.FORECAST_BIAS = round(float(wf[0]), 3)
+    guard_mod.FORECAST_WEIGHTS.update({n: round(float(v), 3) for n, v in zip(fnames, wf[1:])})
+    print(f"forecast model: {int(yf.sum())} positive and {int(len(yf) - yf.sum())} negative sentences from {len(groups)} questions")
     print("fitted model")
     outcomes(assistant, train, "train")
     if test:
         outcomes(assistant, test, "test ")
     print("SCOPE_BIAS =", guard_mod.SCOPE_BIAS)
     print(json.dumps(guard_mod.SCOPE_WEIGHTS, indent=4))
+    print("FORECAST_BIAS =", guard_mod.FORECAST_BIAS)
+    print(json.dumps(guard_mod.FORECAST_WEIGHTS, indent=4))
     if args.write:
         path = Path(guard_mod.__file__)
-        text = re.sub(r"SCOPE_BIAS = -?[\d.]+", f"SCOPE_BIAS = {guard_mod.SCOPE_BIAS}", path.read_text(encoding="utf-8"), count=1)
+        text = path.read_text(encoding="utf-8")
+        for name in ("SCOPE_BIAS", "FORECAST_BIAS"):
+            text = re.sub(rf"{name} = -?[\d.]+", f"{name} = {getattr(guard_mod, name)}", text, count=1)
         path.write_text(text, encoding="utf-8")
         write_constant(path, "SCOPE_WEIGHTS: dict[str, float]", guard_mod.SCOPE_WEIGHTS)
+        write_constant(path, "FORECAST_WEIGHTS: dict[str, float]", guard_mod.FORECAST_WEIGHTS)
 
 
 if __name__ == "__main__":
