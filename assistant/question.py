@@ -34,8 +34,10 @@ _FORECAST_PATTERNS = [
 # The asker wants the assistant's own view: "denk je", "verwacht u", "jouw voorspelling".
 _OWN_VIEW = re.compile(
     r"\b(?:denk|verwacht|voorspel|schat|vrees|voorzie)\w*\s+(?:je|jij|u)\b|\b(?:je|jij|u)\s+(?:denk|verwacht|voorspel|schat)\w*|"
-    r"\b(?:jouw|uw)\s+(?:\w+\s+)?(?:voorspelling|verwachting|inschatting|prognose|mening|gevoel)\b"
+    r"\b(?:jouw|uw)\s+(?:\w+\s+)?(?:voorspelling|verwachting|inschatting|prognose|mening|gevoel)\b|\bvolgens\s+(?:jou|u)\b"
 )
+# "na 2027", "later dan 2027": the horizon starts the year after.
+_AFTER_YEAR = re.compile(r"\b(?:na|later\s+dan|voorbij)\s+(20\d\d)\b")
 # Questions about a forecast rather than for one: who made it, what it rests on.
 _ABOUT_FORECAST = re.compile(
     r"^\s*(?:wie|door wie|van wie|welke\s+(?:bron|organisatie|instantie|partij|bureau|methode)\w*)\b|"
@@ -69,7 +71,7 @@ _DEFINITION = re.compile(
 # individual entitlements, pay, tax, law and procedures; how-do-I and may-I requests;
 # general knowledge; and tasks ("schrijf ...") instead of questions.
 _OFF_DOMAIN = re.compile(
-    r"\b(?:cao\w*|minimum\w*loon|salaris\w*|verdien\w*|loonsverhoging|transitievergoeding|opzegtermijn|"
+    r"\b(?:cao\w*|\w+loon|\w*salaris\w*|verdien\w*|loonsverhoging|transitievergoeding|opzegtermijn|"
     r"vakantiedagen|vakantiegeld|\w*belasting(?:en)?|aow\w*|sollicitatie\w*|ontslag\w*|ontsla\w*|proeftijd|arbeidscontract|recht\s+op|"
     r"wettelijk\w*|aanvragen|aanvraag|vraag\s+ik|hoe\s+(?:zet|schrijf|regel|bereken|werkt|vraag|vraagt|meld|meldt)\b|mag\s+(?:ik|mijn)\b|moet\s+ik\b|"
     r"hoofdstad|minister|burgemeester|recept\w*|weerbericht|voor\s+weer|regen\w*|droog|zonnig|temperatuur|"
@@ -82,7 +84,7 @@ _OFF_DOMAIN = re.compile(
 _ENGLISH_FORECAST = re.compile(r"\b(?:will|next\s+year|predict\w*|forecast\w*|expect\w*|future)\b")
 _ENGLISH = {"the", "what", "is", "are", "how", "many", "does", "do", "which", "who", "of", "in", "will", "you", "and", "to", "for", "much", "capital", "there"}
 _DUTCH_MARKERS = {"de", "het", "een", "en", "van", "is", "zijn", "hoeveel", "wat", "welke", "hoe", "er", "in", "op", "voor", "met"}
-# After "hoeveel", words that say how much, not what is counted ("hoeveel hoger lag ...").
+# After "hoeveel" ("het aantal"), words that say how much, not what is counted ("hoeveel hoger lag ...").
 _NOT_COUNTED = {"procent", "keer", "hoger", "lager", "groter", "kleiner", "vaker", "sneller", "langer", "sterker", "is", "zijn", "was", "waren", "zal", "zullen", "gaat", "gaan", "kost", "kosten", "verdient", "bedraagt", "bedroeg", "telt", "telde", "heeft", "hebben", "had", "nam", "steeg", "daalde", "groeit", "groeide"}
 # Words in forecast questions that describe the asking, not the subject.
 _ASKING = {stem(w) for w in "verwacht verwachting voorspel voorspelling inschatting denk prognose toekomst komend volgend jaar jaren straks termijn ontwikkel stijg dal groei gaan zal zullen blijft blijv".split()}
@@ -115,6 +117,9 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
     low = text.lower()
     ys = years(text)
     future = {y for y in ys if y > data_year}
+    for after in map(int, _AFTER_YEAR.findall(low)):
+        if after >= data_year:
+            future = (future - {after}) | {after + 1}
     own_view = bool(_OWN_VIEW.search(low))
     worded = any(re.search(p, low) for p in _FORECAST_PATTERNS)
     if _ABOUT_FORECAST.search(low):  # "wie heeft de prognose opgesteld": about a forecast, not for one
@@ -126,7 +131,7 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
     terms = content_terms(text)
     if english:
         forecast = forecast or bool(_ENGLISH_FORECAST.search(low))
-    counted = re.search(r"\bhoeveel\s+(?:(?:extra|nieuwe|meer|minder)\s+)?([a-z][\w'-]+)", low)
+    counted = re.search(r"\b(?:hoeveel|het\s+aantal)\s+(?:(?:extra|nieuwe|meer|minder|openstaande)\s+)?([a-z][\w'-]+)", low)
     if counted and counted.group(1) in _NOT_COUNTED:
         counted = None
     inner = re.findall(r"(?<=[\w,] )([A-Z][\w-]+)", text)  # capitalised, not sentence-initial
