@@ -122,7 +122,11 @@ class Generator(Protocol):
     in answer order, plus every scored candidate for the guard. It never invents text.
     """
 
-    def compose(self, q: QuestionAnalysis, question_vector: np.ndarray, hits: list[Hit], prefer_forecast: bool | None = None) -> Composition: ...
+    def compose(self, q: QuestionAnalysis, question_vector: np.ndarray, hits: list[Hit]) -> Composition: ...
+
+    def recompose(self, q: QuestionAnalysis, comp: Composition, hits: list[Hit], lead: "Candidate") -> Composition:
+        """The answer again from the same candidates, led by `lead` (a stated forecast the guard matched)."""
+        ...
 
 
 def is_forecast_sentence(text: str, data_year: int) -> bool:
@@ -175,13 +179,19 @@ class ExtractiveGenerator:
                 c.score += self.settings.focus_bonus * self.weights.coverage(q.focus, c.terms | c.context_terms)
         return sorted(cands, key=lambda c: -c.score)
 
-    def compose(self, q: QuestionAnalysis, question_vector: np.ndarray, hits: list[Hit], prefer_forecast: bool | None = None) -> Composition:
-        cands = self.candidates(q, question_vector, hits)
-        if prefer_forecast is not None:
-            for c in cands:
-                if c.forecast == prefer_forecast:
-                    c.score += self.settings.forecast_bonus
-            cands.sort(key=lambda c: -c.score)
+    def compose(self, q: QuestionAnalysis, question_vector: np.ndarray, hits: list[Hit]) -> Composition:
+        return self._select(q, self.candidates(q, question_vector, hits), hits)
+
+    def recompose(self, q: QuestionAnalysis, comp: Composition, hits: list[Hit], lead: Candidate) -> Composition:
+        # Further sentences: forecasts preferred, so the answer stays about what the source expects.
+        for c in comp.candidates:
+            if c.forecast or c.forecast_inherited:
+                c.score += self.settings.forecast_bonus
+        rest = sorted((c for c in comp.candidates if c is not lead), key=lambda c: -c.score)
+        return self._select(q, [lead] + rest, hits)
+
+    def _select(self, q: QuestionAnalysis, cands: list[Candidate], hits: list[Hit]) -> Composition:
+        """Greedy selection; `cands[0]` leads the answer."""
         comp = Composition(candidates=cands)
         if not cands:
             return comp

@@ -103,8 +103,8 @@ class Assistant:
 
         t = time.perf_counter()
         verdict = self.guard.check(q, comp)
-        if not verdict.refuse and verdict.forecast_mode:
-            comp = self.generator.compose(q, qvec, hits, prefer_forecast=True)
+        if verdict.forecast is not None:
+            comp = self.generator.recompose(q, comp, hits, lead=verdict.forecast)
         timings["guard_ms"] = _ms(t)
 
         passages = [
@@ -126,7 +126,7 @@ class Assistant:
                 body = sentence.clean if sentence.clean.endswith((".", "!", "?", ":")) else sentence.clean + "."
                 parts.append(f"{body} [{n}]")
             text = " ".join(parts)
-            if verdict.forecast_mode:
+            if verdict.forecast is not None:
                 text = f"Dit is een verwachting uit de bron, geen voorspelling van de assistent: {text}"
             answer = Answer(question=question, answer=text, citations=citations, passages=passages)
         timings["total_ms"] = _ms(t0)

@@ -57,7 +57,7 @@ class Verdict:
     refuse: bool
     reason: RefusalReason | None = None
     message: str = ""
-    forecast_mode: bool = False  # answer with a forecast the source states
+    forecast: Candidate | None = None  # the stated forecast to answer with, framed as the source's
 
 
 def horizon_matches(question_years: set[int], sentence: str) -> bool:
@@ -241,9 +241,10 @@ class Guard:
             return Verdict(True, reason, MESSAGES["english"])
         # Only a future year, on an off-domain topic ("Wat is de AOW-leeftijd in 2028?"): scope decides.
         if q.forecast and (q.forecast_worded or not q.entitlement):
-            if logit < 0 or self.stated_forecast(q, comp) is None:
+            stated = self.stated_forecast(q, comp) if logit >= 0 else None
+            if stated is None:
                 return Verdict(True, "prediction", MESSAGES["prediction"])
-            return Verdict(False, forecast_mode=True)
+            return Verdict(False, forecast=stated)
         if logit < 0:
             return Verdict(True, "out_of_scope", MESSAGES["out_of_scope"])
         if q.asks_quantity and not self.figure_for(q, comp):
