@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import platform
 import os
 import time
@@ -25,14 +24,9 @@ from pathlib import Path
 
 import httpx
 
+from assistant.evaluation.records import read_jsonl
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_questions(path: Path) -> list[str]:
-    questions = [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if not questions:
-        raise SystemExit(f"No questions in {path}.")
-    return questions
 
 
 async def client_loop(n: int, client: httpx.AsyncClient, path: str, questions: list[str], stop_at: float,
@@ -62,7 +56,9 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> str:
-    questions = load_questions(args.questions)
+    questions = [row["question"] for _, row in read_jsonl(args.questions)]
+    if not questions:
+        raise SystemExit(f"No questions in {args.questions}.")
     headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
     limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
     async with httpx.AsyncClient(base_url=args.url, headers=headers, timeout=args.timeout, limits=limits) as client:

@@ -24,6 +24,7 @@ import numpy as np
 
 from assistant import answer as answer_mod
 from assistant.core import Assistant
+from assistant.evaluation.harness import load_questions
 from assistant.question import analyse
 from assistant.evaluation.metrics import correctness
 from assistant.text import normalize
@@ -35,7 +36,7 @@ def load_all(specs: list[str], answerable_only: bool = True) -> list[dict]:
 
 def load(spec: str, answerable_only: bool = True) -> list[dict]:
     path, _, flt = spec.partition(":")
-    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = load_questions(Path(path))
     if flt in ("tune", "holdout"):
         rows = [r for r in rows if r.get("split") == flt]
     elif flt in ("odd", "even"):

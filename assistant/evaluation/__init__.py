@@ -5,6 +5,7 @@ One module per concern:
     judge      support judges (does a passage support a sentence?), offline default + NLI
     baselines  the systems compared: our pipeline, langchain-naive, bm25-only, dense-only
     harness    runs a question set through the systems and writes the results
+    records    reading JSONL question sets and hand-labelled pairs
     report     report.md and the charts
     calibrate  judge agreement and Cohen's kappa with hand labels
     gate       CI gate: fail when a metric crosses its threshold

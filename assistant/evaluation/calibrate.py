@@ -20,19 +20,14 @@ from typing import Sequence
 from ..errors import AssistantError, ConfigError
 from ..settings import ROOT
 from .judge import LABELS, SupportJudge, get_judge
+from .records import read_jsonl
 
 DEFAULT_PAIRS = ROOT / "evals" / "judge_calibration.jsonl"
 
 
 def load_pairs(path: Path) -> list[dict]:
     pairs = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{lineno}: not valid JSON ({exc.msg}).") from exc
+    for lineno, row in read_jsonl(path):
         if not all(isinstance(row.get(f), str) for f in ("sentence", "passage", "label")) or row["label"] not in LABELS:
             raise ConfigError(f"{path}:{lineno}: needs string fields sentence, passage and label (one of {', '.join(LABELS)}).")
         pairs.append(row)

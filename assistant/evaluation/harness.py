@@ -26,6 +26,7 @@ from .baselines import AssistantPipeline, Pipeline, check_baselines, make_baseli
 from .calibrate import DEFAULT_PAIRS, calibrate
 from .judge import SupportJudge, get_judge
 from .metrics import REFUSAL_TYPES, point_values, score_response, summarise
+from .records import read_jsonl
 from .report import write_report
 
 HEADLINE = ["hit_at_k", "mrr_at_k", "answer_correctness", "citation_recall", "citation_precision", "unsupported_sentence_rate",
@@ -40,14 +41,8 @@ def load_questions(path: Path) -> list[dict]:
     must_contain = evidence = [].
     """
     questions, seen = [], set()
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            q = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{lineno}: not valid JSON ({exc.msg}); see evals/QUESTION_FORMAT.md.") from exc
-        if not isinstance(q, dict) or not isinstance(q.get("question"), str):
+    for lineno, q in read_jsonl(path, "see evals/QUESTION_FORMAT.md"):
+        if not isinstance(q.get("question"), str):
             raise ConfigError(f"{path}:{lineno}: each line needs a JSON object with a 'question' string.")
         q["id"] = str(q.get("id") or f"{path.stem}-{lineno}")
         if q["id"] in seen:
