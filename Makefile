@@ -31,6 +31,9 @@ test: install-test
 eval-gate: install
 	$(BIN)/assistant ingest
 	$(BIN)/assistant eval --questions evals/dev_questions.jsonl --out evals/runs/dev --gate evals/thresholds.toml
+	$(BIN)/assistant eval --questions evals/questions/own_questions.jsonl --out evals/runs/own --gate evals/thresholds.toml
+	$(BIN)/assistant eval --questions tests/data/guard_questions.jsonl --out evals/runs/guard --gate evals/thresholds.toml
+	$(BIN)/assistant eval --questions evals/questions/guard_blind.jsonl --out evals/runs/blind --gate evals/thresholds.toml
 
 benchmark: install-test
 	$(BIN)/python benchmarks/pipeline.py
