@@ -155,11 +155,11 @@ class Guard:
         for c in comp.candidates[:depth]:
             if not has_figure(c.text) or not self._names_place(c, rare):
                 continue
-            if self._counts(q, c):
+            if self.counts(q, c):
                 return c
         return None
 
-    def _counts(self, q: QuestionAnalysis, c: Candidate) -> bool:
+    def counts(self, q: QuestionAnalysis, c: Candidate) -> bool:
         """The sentence (with its context) names what the question counts. Dutch compounds are
         right-headed: "defensievacatures" are vacatures, so a compound needs its head word."""
         if not q.unit:
@@ -222,7 +222,7 @@ class Guard:
                 continue
             if q.asks_quantity and not has_figure(c.text):
                 continue
-            if not self._counts(q, c):
+            if not self.counts(q, c):
                 continue  # "hoeveel bezoekers": the figure must count visitors
             if horizon_matches(horizon, c.text if c.forecast else f"{c.previous}\n{c.text}"):
                 found.append(c)

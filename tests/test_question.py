@@ -1,0 +1,109 @@
+"""The question signals the guard decides on, one rule at a time (no index needed except
+where a test says so): forecast requests versus questions about a forecast, the asked
+horizon, off-domain personal requests, shorthands, and what a question counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer import Candidate
+from assistant.guard import Guard
+from assistant.question import TermWeights, analyse, expand_notation
+from assistant.settings import GuardSettings
+from assistant.text import content_terms
+
+DATA_YEAR = 2025
+
+
+@pytest.mark.parametrize(
+    ("question", "written_out"),
+    [
+        ("Hoeveel vacatures waren er in Q2 2025?", "tweede kwartaal 2025"),
+        ("Hoeveel vacatures waren er in het 3e kwartaal?", "derde kwartaal"),
+        ("Hoe groot was de daling in H1 2025?", "eerste helft 2025"),
+    ],
+)
+def test_quarter_and_half_year_shorthands_are_written_out_as_the_report_does(question, written_out):
+    assert written_out in expand_notation(question)
+    assert written_out in analyse(question, DATA_YEAR).text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie heeft de prognose van de werknemersbanen in Groningen opgesteld?",
+        "Door wie is de raming van de banengroei gemaakt?",
+        "Waarop is de prognose tot 2027 gebaseerd?",
+    ],
+)
+def test_a_question_about_a_forecast_is_not_a_request_for_one(question):
+    assert not analyse(question, DATA_YEAR).forecast
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie denk je dat volgend jaar de meeste vacatures heeft?",
+        "Wat is jouw voorspelling voor de werkloosheid in 2030?",
+        "Welke sector groeit na 2027 het hardst, volgens jou?",
+        "Hoe gaat de werkloosheid zich ontwikkelen?",
+    ],
+)
+def test_requests_for_the_assistants_own_forecast_are_forecast_questions(question):
+    assert analyse(question, DATA_YEAR).forecast
+
+
+def test_hoe_gaat_het_met_asks_about_the_present():
+    assert not analyse("Hoe gaat het met kwetsbare jongeren in de regio?", DATA_YEAR).forecast
+
+
+def test_after_a_year_means_from_the_next_year_on():
+    assert analyse("Welke sector groeit na 2027 het hardst?", DATA_YEAR).future_years == {2028}
+    past = analyse("Waarmee viel de daling van de vacatures na 2022 samen?", DATA_YEAR)
+    assert not past.future_years and not past.forecast
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hoe hoog is een WW-uitkering als percentage van mijn laatste loon?",
+        "Welk bruto maandsalaris is marktconform voor een lasser?",
+        "Welk percentage loonbelasting geldt in de eerste schijf?",
+        "Hoe vraagt een werknemer een WW-uitkering aan?",
+        "Kan ik loonkostenvoordeel krijgen als ik een 56-plusser aanneem?",
+    ],
+)
+def test_individual_pay_benefit_and_procedure_questions_are_off_domain(question):
+    assert analyse(question, DATA_YEAR).entitlement
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Vanaf welke datum legt de Belastingdienst weer boetes op bij schijnzelfstandigheid?",
+        "Hoeveel Groningers werken in loondienst?",
+        "Hoeveel WW-uitkeringen werden er in 2024 beëindigd vanwege werk?",
+    ],
+)
+def test_labour_market_questions_with_pay_or_benefit_words_stay_in_domain(question):
+    assert not analyse(question, DATA_YEAR).entitlement
+
+
+def test_a_future_year_alone_on_an_off_domain_topic_is_refused_as_out_of_scope(assistant):
+    answer = assistant.ask("Wat is de AOW-leeftijd in 2028?")
+    assert answer.refused and answer.refusal_reason == "out_of_scope"
+
+
+def test_what_is_counted_is_the_head_of_a_compound():
+    """"defensievacatures" are vacatures: a sentence about defence staff in fte does not count them."""
+    texts = ["Defensie wil in 2030 100.000 fte personeel hebben.", "Er staan 200 vacatures open bij defensie.", "De bouw groeit."]
+    weights = TermWeights(texts)
+    guard = Guard(weights, GuardSettings(), DATA_YEAR, texts)
+    q = analyse("Wat is jouw voorspelling voor het aantal defensievacatures in 2030?", DATA_YEAR)
+    assert q.unit == content_terms("defensievacatures")
+
+    def candidate(text: str) -> Candidate:
+        return Candidate(text, 0, 0, content_terms(text))
+
+    assert not guard.counts(q, candidate(texts[0]))
+    assert guard.counts(q, candidate(texts[1]))
