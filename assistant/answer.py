@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from .backends import Embedder
 from .chunking import chunk_sentences
 from .question import QuestionAnalysis, TermWeights
 from .settings import AnswerSettings
+from .similarity import SimilarityScale
 from .text import content_terms, has_figure, years
 from .types import Hit
 
@@ -49,7 +50,7 @@ class Candidate:
     context_terms: set[str] = field(default_factory=set)  # section heading + previous sentence
     context: str = ""  # the same, as text
     previous: str = ""  # the sentence before, in the same passage
-    window_terms: set[str] = field(default_factory=set)  # the two sentences before and the one after
+    window_terms: set[str] = field(default_factory=set)  # this sentence, the two before and the one after
     features: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -89,8 +90,9 @@ FEATURE_WEIGHTS: dict[str, float] = {
 }
 
 
-def sentence_features(q: QuestionAnalysis, c: "Candidate", hit: Hit, weights: TermWeights) -> dict[str, float]:
-    """Signals that a sentence answers the question; names match FEATURE_WEIGHTS."""
+def sentence_features(q: QuestionAnalysis, c: "Candidate", hit: Hit, weights: TermWeights, scale: Callable[[float], float] = lambda s: s) -> dict[str, float]:
+    """Signals that a sentence answers the question; names match FEATURE_WEIGHTS. `scale` maps the
+    embedder's similarities onto the reference scale the weights were fitted on."""
     has_number = has_figure(c.clean)
     sentence_years = years(c.text)
     return {
@@ -98,7 +100,7 @@ def sentence_features(q: QuestionAnalysis, c: "Candidate", hit: Hit, weights: Te
         "coverage": weights.coverage(q.terms, c.terms),
         "context_coverage": weights.coverage(q.terms, c.terms | c.context_terms),
         "rank_prior": 1.0 / (1 + 0.3 * c.hit_index),
-        "passage_dense": hit.raw.get("dense", 0.0),
+        "passage_dense": scale(hit.raw["dense"]) if "dense" in hit.raw else 0.0,
         "number_when_asked": float(q.asks_quantity and has_number),
         "no_number_when_asked": float(q.asks_quantity and not has_number),
         "year_match": float(bool(q.years & sentence_years)),
@@ -137,8 +139,9 @@ def is_forecast_sentence(text: str, data_year: int) -> bool:
 
 
 class ExtractiveGenerator:
-    def __init__(self, embedder: Embedder, weights: TermWeights, settings: AnswerSettings, data_year: int):
+    def __init__(self, embedder: Embedder, weights: TermWeights, settings: AnswerSettings, data_year: int, scale: Callable[[float], float] = SimilarityScale()):
         self.embedder = embedder
+        self.scale = scale  # the embedder's similarities on the scale the weights were fitted on
         self.weights = weights
         self.settings = settings
         self.data_year = data_year
@@ -171,8 +174,8 @@ class ExtractiveGenerator:
         cands = list(unique.values())
         sims = self.embedder.embed_passages([c.text for c in cands]) @ question_vector
         for c, sim in zip(cands, sims):
-            c.dense = float(sim)
-            c.features = sentence_features(q, c, hits[c.hit_index], self.weights)
+            c.dense = self.scale(float(sim))
+            c.features = sentence_features(q, c, hits[c.hit_index], self.weights, self.scale)
             c.coverage = max(c.features["coverage"], c.features["context_coverage"] * 0.75)
             c.score = sum(FEATURE_WEIGHTS[name] * value for name, value in c.features.items())
             if q.focus:  # a follow-up must answer about its new subject, not repeat the last answer
@@ -184,14 +187,15 @@ class ExtractiveGenerator:
 
     def recompose(self, q: QuestionAnalysis, comp: Composition, hits: list[Hit], lead: Candidate) -> Composition:
         # Further sentences: forecasts preferred, so the answer stays about what the source expects.
-        for c in comp.candidates:
-            if c.forecast or c.forecast_inherited:
-                c.score += self.settings.forecast_bonus
-        rest = sorted((c for c in comp.candidates if c is not lead), key=lambda c: -c.score)
-        return self._select(q, [lead] + rest, hits)
+        def score(c: Candidate) -> float:
+            return c.score + (self.settings.forecast_bonus if c.forecast or c.forecast_inherited else 0.0)
 
-    def _select(self, q: QuestionAnalysis, cands: list[Candidate], hits: list[Hit]) -> Composition:
-        """Greedy selection; `cands[0]` leads the answer."""
+        rest = sorted((c for c in comp.candidates if c is not lead), key=lambda c: -score(c))
+        return self._select(q, [lead] + rest, hits, score)
+
+    def _select(self, q: QuestionAnalysis, cands: list[Candidate], hits: list[Hit], score: Callable[[Candidate], float] | None = None) -> Composition:
+        """Greedy selection; `cands[0]` leads the answer; `score` may rescore candidates (default: their score)."""
+        score = score or (lambda c: c.score)
         comp = Composition(candidates=cands)
         if not cands:
             return comp
@@ -207,9 +211,9 @@ class ExtractiveGenerator:
                 if c.text in taken or words_used + len(c.clean.split()) > budget * 1.25:
                     continue
                 adjacent = any(c.hit_index == x.hit_index and abs(c.position - x.position) == 1 for x in chosen)
-                value = c.score + (cfg.adjacent_bonus if adjacent else 0.0)
+                value = score(c) + (cfg.adjacent_bonus if adjacent else 0.0)
                 gain = self.weights.coverage(q.terms - covered, c.terms) if q.terms - covered else 0.0
-                if value >= top.score - cfg.keep_within and (gain >= cfg.min_gain or value >= top.score - cfg.keep_close) and value > best_value:
+                if value >= score(top) - cfg.keep_within and (gain >= cfg.min_gain or value >= score(top) - cfg.keep_close) and value > best_value:
                     best, best_value = c, value
             if best is None:
                 break

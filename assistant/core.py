@@ -17,6 +17,7 @@ from .index import IndexSnapshot, load_snapshot, search_text
 from .question import QuestionAnalysis, TermWeights, analyse
 from .retrieve import Filters, HybridRetriever
 from .settings import Settings
+from .similarity import SimilarityScale, scale_for
 from .text import content_terms, years
 from .types import Answer, Citation, Hit, Passage, SourceInfo
 
@@ -49,8 +50,9 @@ class Assistant:
         self.retriever = HybridRetriever(snapshot, store, embedder, settings.retrieval)
         texts = [search_text(c) for c in snapshot.chunks]
         self.weights = TermWeights(texts)
-        self.generator: Generator = make_generator(settings, embedder, self.weights, self.data_year)
-        self.guard = Guard(self.weights, settings.guard, self.data_year, texts)
+        self.similarity = scale_for(settings.embedder, embedder, snapshot.chunks)
+        self.generator: Generator = make_generator(settings, embedder, self.weights, self.data_year, self.similarity)
+        self.guard = Guard(self.weights, self.data_year, texts)
 
     @classmethod
     def open(cls, settings: Settings | None = None, store: VectorStore | None = None, embedder: Embedder | None = None) -> "Assistant":
@@ -150,9 +152,9 @@ class Assistant:
         )
 
 
-def make_generator(settings: Settings, embedder: Embedder, weights: TermWeights, data_year: int) -> Generator:
+def make_generator(settings: Settings, embedder: Embedder, weights: TermWeights, data_year: int, scale: SimilarityScale | None = None) -> Generator:
     if settings.generator == "extractive":
-        return ExtractiveGenerator(embedder, weights, settings.answer, data_year)
+        return ExtractiveGenerator(embedder, weights, settings.answer, data_year, scale or SimilarityScale())
     raise ConfigError(f"Unknown generator {settings.generator!r}; choose from extractive (ASSISTANT_GENERATOR).")
 
 

@@ -33,22 +33,26 @@ _FORECAST_PATTERNS = [
 ]
 # The asker wants the assistant's own view: "denk je", "verwacht u", "jouw voorspelling".
 _OWN_VIEW = re.compile(
-    r"\b(?:denk|verwacht|voorspel|schat|vrees|voorzie)\w*\s+(?:je|jij|u)\b|\b(?:je|jij|u)\s+(?:denk|verwacht|voorspel|schat)\w*|"
+    r"\b(?:denk|verwacht|voorspel|schat|vrees|voorzie)\w*\s+(?:je|jij|u)\b|"
+    r"(?<!\bkun )(?<!\bkan )(?<!\bmag )(?<!\bmoet )\b(?:je|jij|u)\s+(?:denk|verwacht|voorspel|schat)\w*|"  # not "kun je verwachten"
     r"\b(?:jouw|uw)\s+(?:\w+\s+)?(?:voorspelling|verwachting|inschatting|prognose|mening|gevoel)\b|\bvolgens\s+(?:jou|u)\b"
 )
 # "na 2027", "later dan 2027": the horizon starts the year after.
 _AFTER_YEAR = re.compile(r"\b(?:na|later\s+dan|voorbij)\s+(20\d\d)\b")
-# Questions about a forecast rather than for one: who made it, what it rests on.
-_ABOUT_FORECAST = re.compile(
+# Questions about a forecast rather than for one: who made it, what it rests on. Both a
+# forecast noun and a who/what-source construction: "Wie heeft de prognose opgesteld?"
+# ("Hoeveel banen worden er in 2030 gemaakt?" stays a forecast request).
+_FORECAST_NOUN = re.compile(r"\b(?:prognose|raming|voorspelling|verwachting|groeiverwachting)\w*")
+_PROVENANCE = re.compile(
     r"^\s*(?:wie|door wie|van wie|welke\s+(?:bron|organisatie|instantie|partij|bureau|methode)\w*)\b|"
     r"\b(?:opgesteld|gemaakt|berekend|gebaseerd|afkomstig|uitgevoerd)\b"
 )
 # Dutch notations the sources write out: "Q2 2025" is "tweede kwartaal 2025" in the report.
 _ORDINALS = {"1": "eerste", "2": "tweede", "3": "derde", "4": "vierde"}
 _NOTATIONS = [
-    (re.compile(r"\b[QqKk]([1-4])\b"), lambda m: f"{_ORDINALS[m.group(1)]} kwartaal"),
+    (re.compile(r"\b[QqKk]([1-4])\b(?!-)"), lambda m: f"{_ORDINALS[m.group(1)]} kwartaal"),
     (re.compile(r"\b([1-4])(?:e|ste|de)\s+kwartaal\b", re.IGNORECASE), lambda m: f"{_ORDINALS[m.group(1)]} kwartaal"),
-    (re.compile(r"\b[Hh]([12])\b"), lambda m: f"{_ORDINALS[m.group(1)]} helft"),
+    (re.compile(r"\b[Hh]([12])(?=\s+20\d\d\b)"), lambda m: f"{_ORDINALS[m.group(1)]} helft"),  # not "H2-economie"
 ]
 
 
@@ -72,14 +76,14 @@ _DEFINITION = re.compile(
 # general knowledge; and tasks ("schrijf ...") instead of questions.
 _OFF_DOMAIN = re.compile(
     r"\b(?:cao\w*|\w+loon|\w*salaris\w*|verdien\w*|loonsverhoging|transitievergoeding|opzegtermijn|"
-    r"vakantiedagen|vakantiegeld|\w*belasting(?:en)?|aow\w*|sollicitatie\w*|ontslag\w*|ontsla\w*|proeftijd|arbeidscontract|recht\s+op|"
-    r"wettelijk\w*|aanvragen|aanvraag|vraag\s+ik|hoe\s+(?:zet|schrijf|regel|bereken|werkt|vraag|vraagt|meld|meldt)\b|mag\s+(?:ik|mijn)\b|moet\s+ik\b|"
-    r"hoofdstad|minister|burgemeester|recept\w*|weerbericht|voor\s+weer|regen\w*|droog|zonnig|temperatuur|"
+    r"vakantiedagen|vakantiegeld|(?:loon|inkomsten)?belasting(?:en)?|aow\w*|sollicitatie\w*|ontslag\w*|ontsla\w*|proeftijd|arbeidscontract|recht\s+op|"
+    r"wettelijk\w*|aanvragen|aanvraag|vraag\s+ik|hoe\s+(?:zet|schrijf|regel|bereken|werkt|meld|meldt)\b|hoe\s+vraag\w*\s+(?:[\w'-]+\s+){0,6}aan\b|mag\s+(?:ik|mijn)\b|moet\s+ik\b|"
+    r"hoofdstad|minister|burgemeester|recept\w*|weerbericht|voor\s+weer|regen|regent|regenbui\w*|droog|zonnig|temperatuur|"
     r"won|winnaar|kampioen\w*|verkiezing\w*)\b"
     r"|^\s*(?:schrijf|maak|geef|vertel|bedenk|vertaal|genereer)\b"
     # the asker's own pay, benefit, contract or employer: an individual case, not the labour market
     r"|\bmijn\s+(?:\w+\s+){0,2}(?:loon|salaris|uitkering|ww|contract|werkgever|baas|leidinggevende|pensioen)\b"
-    r"|\b(?:kan|kun|krijg|mag)\s+(?:ik|je|jij|u)\b(?:\s+[\w-]+){0,6}\s+(?:krijgen|ontvangen|aanvragen)\b"
+    r"|\b(?:kan|kun|krijg|mag)\s+(?:ik|u)\b(?:\s+[\w-]+){0,6}\s+(?:krijgen|ontvangen|aanvragen)\b"
 )
 _ENGLISH_FORECAST = re.compile(r"\b(?:will|next\s+year|predict\w*|forecast\w*|expect\w*|future)\b")
 _ENGLISH = {"the", "what", "is", "are", "how", "many", "does", "do", "which", "who", "of", "in", "will", "you", "and", "to", "for", "much", "capital", "there"}
@@ -122,7 +126,7 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
             future = (future - {after}) | {after + 1}
     own_view = bool(_OWN_VIEW.search(low))
     worded = any(re.search(p, low) for p in _FORECAST_PATTERNS)
-    if _ABOUT_FORECAST.search(low):  # "wie heeft de prognose opgesteld": about a forecast, not for one
+    if _FORECAST_NOUN.search(low) and _PROVENANCE.search(low):  # about a forecast, not for one
         forecast = own_view
     else:
         forecast = bool(future) or worded
@@ -136,7 +140,7 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
         counted = None
     inner = re.findall(r"(?<=[\w,] )([A-Z][\w-]+)", text)  # capitalised, not sentence-initial
     return QuestionAnalysis(
-        unit=content_terms(counted.group(1)) if counted else set(),
+        unit=content_terms(counted.group(1).split("-")[-1]) if counted else set(),  # "WW-uitkeringen": uitkeringen
         entitlement=bool(_OFF_DOMAIN.search(low)),
         personal=bool(re.search(r"\b(?:ik|mijn|me|mij)\b", low)),
         names={t for w in inner for t in content_terms(w)},

@@ -1,8 +1,8 @@
 """Fit the refusal guard's two models on questions, and measure the whole guard on others.
 
     python evals/tune_guard.py --train evals/dev_questions.jsonl tests/data/guard_questions.jsonl:tune \
-        evals/questions/own_questions.jsonl:odd --test tests/data/guard_questions.jsonl:holdout \
-        evals/questions/own_questions.jsonl:even
+        evals/questions/own_questions.jsonl:odd evals/questions/guard_blind.jsonl:odd \
+        --test tests/data/guard_questions.jsonl:holdout evals/questions/own_questions.jsonl:even
 
 In-scope model: answerable questions (label 1) and `out_of_scope` questions (label 0) train
 a logistic regression over `Guard.scope_features`.
@@ -38,22 +38,26 @@ def features(assistant: Assistant, question: str) -> dict[str, float]:
     return assistant.guard.scope_features(qa, assistant.generator.compose(qa, qvec, hits))
 
 
-def forecast_rows(assistant: Assistant, questions: list[dict]) -> list[tuple[int, list[float], float]]:
-    """(question index, features, label) for the candidate forecast sentences of forecast questions."""
+def forecast_rows(assistant: Assistant, questions: list[dict]) -> list[tuple[int, list[float], float | None]]:
+    """(question index, features, label) for the candidate forecast sentences of the forecast
+    questions the guard hands to the forecast-support model (forecast-seeking and in scope).
+    A stated forecast's other candidates get no label (they may answer as well): they count
+    only for the question's best score when the threshold is set."""
     names = list(guard_mod.FORECAST_WEIGHTS)
+    guard = assistant.guard
     rows = []
     for i, q in enumerate(questions):
         if q["type"] not in ("stated_forecast", "prediction_refuse"):
             continue
         qa, qvec, hits = analysed(assistant, q["question"])
-        if not qa.forecast:
-            continue
         comp = assistant.generator.compose(qa, qvec, hits)
-        for c in assistant.guard.forecast_candidates(qa, comp):
-            label = 1.0 if q["type"] == "stated_forecast" and positive(c.text, q["evidence"]) else 0.0
-            if q["type"] == "stated_forecast" and not label:
-                continue  # another forecast sentence may answer as well: no label
-            f = assistant.guard.forecast_features(qa, c, comp)
+        if not guard.consults_forecasts(qa) or guard.in_scope(guard.scope_features(qa, comp)) < 0:
+            continue
+        for c in guard.forecast_candidates(qa, comp):
+            label: float | None = 0.0
+            if q["type"] == "stated_forecast":
+                label = 1.0 if positive(c.text, q["evidence"]) else None
+            f = guard.forecast_features(qa, c, comp)
             rows.append((i, [f[n] for n in names], label))
     return rows
 
@@ -123,12 +127,15 @@ def main() -> None:
     guard_mod.SCOPE_WEIGHTS.update({n: round(float(v), 3) for n, v in zip(names, w[1:])})
 
     rows = forecast_rows(assistant, train)
-    Xf = np.array([r[1] for r in rows])
-    yf = np.array([r[2] for r in rows])
+    labelled = [r for r in rows if r[2] is not None]
+    if not any(r[2] for r in labelled) or all(r[2] for r in labelled):
+        raise SystemExit("The forecast-support model needs stated_forecast and prediction_refuse questions with candidate sentences in --train.")
+    Xf = np.array([r[1] for r in labelled])
+    yf = np.array([r[2] for r in labelled])
     wf = fit(Xf, yf)
     groups: dict[int, list[float]] = defaultdict(list)
-    for (i, _, _), logit in zip(rows, wf[0] + Xf @ wf[1:]):
-        groups[i].append(float(logit))
+    for i, row_features, _ in rows:
+        groups[i].append(float(wf[0] + np.array(row_features) @ wf[1:]))
     wanted = {i: train[i]["type"] == "stated_forecast" for i in groups}
     wf[0] -= question_threshold(groups, wanted)
     fnames = list(guard_mod.FORECAST_WEIGHTS)

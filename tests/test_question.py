@@ -9,7 +9,6 @@ import pytest
 from assistant.answer import Candidate
 from assistant.guard import Guard
 from assistant.question import TermWeights, analyse, expand_notation
-from assistant.settings import GuardSettings
 from assistant.text import content_terms
 
 DATA_YEAR = 2025
@@ -98,7 +97,7 @@ def test_what_is_counted_is_the_head_of_a_compound():
     """"defensievacatures" are vacatures: a sentence about defence staff in fte does not count them."""
     texts = ["Defensie wil in 2030 100.000 fte personeel hebben.", "Er staan 200 vacatures open bij defensie.", "De bouw groeit."]
     weights = TermWeights(texts)
-    guard = Guard(weights, GuardSettings(), DATA_YEAR, texts)
+    guard = Guard(weights, DATA_YEAR, texts)
     q = analyse("Wat is jouw voorspelling voor het aantal defensievacatures in 2030?", DATA_YEAR)
     assert q.unit == content_terms("defensievacatures")
 
