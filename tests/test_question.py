@@ -39,6 +39,10 @@ def test_a_question_about_a_forecast_is_not_a_request_for_one(question):
     assert not analyse(question, DATA_YEAR).forecast
 
 
+def test_other_shorthand_lookalikes_stay_as_written():
+    assert expand_notation("Wat betekent de H2-economie voor Groningen?") == "Wat betekent de H2-economie voor Groningen?"
+
+
 @pytest.mark.parametrize(
     "question",
     [
@@ -46,10 +50,17 @@ def test_a_question_about_a_forecast_is_not_a_request_for_one(question):
         "Wat is jouw voorspelling voor de werkloosheid in 2030?",
         "Welke sector groeit na 2027 het hardst, volgens jou?",
         "Hoe gaat de werkloosheid zich ontwikkelen?",
+        "Hoeveel banen worden er in 2030 gemaakt?",
+        "Wie gaat er in 2030 met pensioen?",
     ],
 )
 def test_requests_for_the_assistants_own_forecast_are_forecast_questions(question):
     assert analyse(question, DATA_YEAR).forecast
+
+
+def test_an_impersonal_you_is_not_a_request_for_the_assistants_view():
+    assert not analyse("Wat kun je verwachten van de werkgelegenheid in 2026?", DATA_YEAR).own_view
+    assert analyse("Wat verwacht je van de werkgelegenheid in 2026?", DATA_YEAR).own_view
 
 
 def test_hoe_gaat_het_met_asks_about_the_present():
@@ -82,6 +93,9 @@ def test_individual_pay_benefit_and_procedure_questions_are_off_domain(question)
         "Vanaf welke datum legt de Belastingdienst weer boetes op bij schijnzelfstandigheid?",
         "Hoeveel Groningers werken in loondienst?",
         "Hoeveel WW-uitkeringen werden er in 2024 beëindigd vanwege werk?",
+        "Kun je zien hoeveel werkzoekenden een baan krijgen?",
+        "Hoe vraagt de arbeidsmarkt om meer technici?",
+        "Wat zegt het rapport over de werkbelasting in de zorg?",
     ],
 )
 def test_labour_market_questions_with_pay_or_benefit_words_stay_in_domain(question):
