@@ -34,6 +34,7 @@ eval-gate: install
 	$(BIN)/assistant eval --questions evals/questions/own_questions.jsonl --out evals/runs/own --gate evals/thresholds.toml
 	$(BIN)/assistant eval --questions tests/data/guard_questions.jsonl --out evals/runs/guard --gate evals/thresholds.toml
 	$(BIN)/assistant eval --questions evals/questions/guard_blind.jsonl --out evals/runs/blind --gate evals/thresholds.toml
+	$(BIN)/assistant eval --questions evals/questions/guard_blind2.jsonl --out evals/runs/blind2 --gate evals/thresholds.toml
 
 benchmark: install-test
 	$(BIN)/python benchmarks/pipeline.py
