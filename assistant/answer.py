@@ -6,7 +6,7 @@ Sentence score = a weighted sum of `sentence_features` (weights fitted on questi
 evals/tune_composer.py): dense similarity to the question, IDF-weighted coverage of the
 question's terms (alone, and with the section heading and previous sentence), the
 passage's retrieval rank and dense score, question signals (a number when a quantity is
-asked, the asked year, definition sections) and penalties (captions, source lines,
+asked, the asked year, definition sections, the asked form: a list, a reason, who, when) and penalties (captions, source lines,
 fragments, table rows). Selection is greedy: the best sentence first (the key figure),
 then sentences close in score that cover asked-for terms not yet covered or stand next
 to a chosen one, plus the bullet items a chosen "...:" sentence introduces.
@@ -33,6 +33,13 @@ _FORECAST_SENTENCE = re.compile(
     r"\bverwacht\w*|\bnaar verwachting\b|\bprognose\w*|\braming\w*|\bvoorspel\w*|\b(?:zal|zullen)\b|\bgroeiverwachting\w*|\bkomende jaren\b|\bde komende\b|\btot (?:en met )?20\d\d\b|\bvanaf 20\d\d\b",
     re.IGNORECASE,
 )
+# Sentence forms that answer a question's asked form (question.py _ANSWER_FORMS).
+_ANSWER_FORM_IN_SENTENCE = {
+    "list": re.compile(r"(?:[^,]+,){2,}|:\s*$|\w+,\s+\w+(?:\s+\w+)*\s+en\s+\w+"),
+    "reason": re.compile(r"\b(?:doordat|omdat|vanwege|oorzaak|oorzaken|reden|komt\s+door|als\s+gevolg|daardoor|door\s+(?:de|het|een))\b", re.IGNORECASE),
+    "who": re.compile(r"\b(?:door|van|volgens|in\s+opdracht\s+van)\s+(?:het\s+|de\s+)?[A-Z][\w&-]+"),
+    "when": re.compile(r"\b(?:19|20)\d\d\b|\b(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)\b", re.IGNORECASE),
+}
 _NOISE = re.compile(r"^(Afbeelding|Tabel|Figuur)\s+\d|^(Bron|Nb|\*)\s*:")
 
 
@@ -87,6 +94,7 @@ FEATURE_WEIGHTS: dict[str, float] = {
     "table_row": -1.998,
     "first_in_passage": -0.485,
     "list_intro": 1.035,
+    "answer_form": 1.3,  # the refit's value (1.302), set alone: refitting the others too lowered key facts on train
 }
 
 
@@ -113,6 +121,7 @@ def sentence_features(q: QuestionAnalysis, c: "Candidate", hit: Hit, weights: Te
         "table_row": float(bool(hit.chunk.row_label)),
         "first_in_passage": float(c.position == 0),
         "list_intro": float(c.text.rstrip().endswith(":")),
+        "answer_form": float(bool(q.answer_form) and bool(_ANSWER_FORM_IN_SENTENCE[q.answer_form].search(c.clean))),
     }
 
 

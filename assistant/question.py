@@ -85,6 +85,13 @@ _OFF_DOMAIN = re.compile(
     r"|\bmijn\s+(?:\w+\s+){0,2}(?:loon|salaris|uitkering|ww|contract|werkgever|baas|leidinggevende|pensioen)\b"
     r"|\b(?:kan|kun|krijg|mag)\s+(?:ik|u)\b(?:\s+[\w-]+){0,6}\s+(?:krijgen|ontvangen|aanvragen)\b"
 )
+# The form of the answer a question asks for; the composer prefers sentences of that form.
+_ANSWER_FORMS = {
+    "list": re.compile(r"\b(?:welke|in\s+welke|op\s+welke|voor\s+welke)\s+(?:\w+\s+)?(?:sectoren|beroepen|groepen|regio'?s|gemeenten|functies|taken|vaardigheden|maatregelen|oorzaken|onderdelen|branches|partijen|provincies|landen)\b"),
+    "reason": re.compile(r"\b(?:waarom|waardoor|hoe\s+komt\s+het|wat\s+(?:is|zijn)\s+(?:de\s+)?(?:oorzaak|oorzaken|reden|redenen))\b"),
+    "who": re.compile(r"^\s*(?:wie|door\s+wie|van\s+wie|welke\s+(?:organisatie|instantie|partij|bureau|bron))\b"),
+    "when": re.compile(r"^\s*(?:wanneer|sinds\s+wanneer|vanaf\s+wanneer|in\s+welk\s+jaar|vanaf\s+welke\s+datum)\b"),
+}
 _ENGLISH_FORECAST = re.compile(r"\b(?:will|next\s+year|predict\w*|forecast\w*|expect\w*|future)\b")
 _ENGLISH = {"the", "what", "is", "are", "how", "many", "does", "do", "which", "who", "of", "in", "will", "you", "and", "to", "for", "much", "capital", "there"}
 _DUTCH_MARKERS = {"de", "het", "een", "en", "van", "is", "zijn", "hoeveel", "wat", "welke", "hoe", "er", "in", "op", "voor", "met"}
@@ -105,6 +112,7 @@ class QuestionAnalysis:
     forecast: bool
     english: bool
     future_years: set[int] = field(default_factory=set)
+    answer_form: str = ""  # "list", "reason", "who", "when" (see _ANSWER_FORMS), or "" when not recognised
     forecast_worded: bool = False  # forecast words, not only a future year ("Wat is de AOW-leeftijd in 2028?")
     own_view: bool = False  # asks the assistant's own expectation ("denk je", "jouw voorspelling")
     personal: bool = False  # "ik", "mijn": a personal or procedural request
@@ -152,6 +160,7 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
         asks_quantity=bool(_QUANTITY.search(low)),
         asks_definition=bool(_DEFINITION.search(low)),
         forecast=forecast,
+        answer_form=next((form for form, pattern in _ANSWER_FORMS.items() if pattern.search(low)), ""),
         forecast_worded=worded or own_view,
         own_view=own_view,
         english=english,
