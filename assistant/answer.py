@@ -7,9 +7,10 @@ evals/tune_composer.py): dense similarity to the question, IDF-weighted coverage
 question's terms (alone, and with the section heading and previous sentence), the
 passage's retrieval rank and dense score, question signals (a number when a quantity is
 asked, the asked year, definition sections, the asked form: a list, a reason, who, when)
-and penalties (captions, source lines, fragments, table rows). Selection is greedy: the best sentence first (the key figure),
-then sentences close in score that cover asked-for terms not yet covered or stand next
-to a chosen one, plus the bullet items a chosen "...:" sentence introduces.
+and penalties (captions, source lines, fragments, table rows). Selection is greedy: the
+best sentence first (the key figure), then sentences close in score that cover asked-for
+terms not yet covered or stand next to a chosen one, plus the bullet items a chosen "...:"
+sentence introduces.
 """
 
 from __future__ import annotations
