@@ -35,6 +35,7 @@ eval-gate: install
 	$(BIN)/assistant eval --questions tests/data/guard_questions.jsonl --out evals/runs/guard --gate evals/thresholds.toml
 	$(BIN)/assistant eval --questions evals/questions/guard_blind.jsonl --out evals/runs/blind --gate evals/thresholds.toml
 	$(BIN)/assistant eval --questions evals/questions/guard_blind2.jsonl --out evals/runs/blind2 --gate evals/thresholds.toml
+	$(BIN)/assistant eval --questions evals/questions/scope_boundary.jsonl --out evals/runs/boundary --gate evals/thresholds.toml
 
 benchmark: install-test
 	$(BIN)/python benchmarks/pipeline.py
