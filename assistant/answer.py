@@ -117,7 +117,8 @@ def sentence_features(q: QuestionAnalysis, c: "Candidate", hit: Hit, weights: Te
         "definition_section": float(q.asks_definition and "Begrippen" in hit.chunk.section),
         # a definition asked, and the sentence stands under a heading naming the asked term
         "definition_heading": weights.coverage(q.terms, content_terms(hit.chunk.section.split(" › ")[-1])) if q.asks_definition else 0.0,
-        "noise": float(bool(_NOISE.search(c.text))),
+        # captions and source lines, except a source line when the question asks who made something
+        "noise": float(bool(_NOISE.search(c.text)) and not (q.answer_form == "who" and c.text.startswith("Bron"))),
         "short": float(len(c.text.split()) < 6),
         "table_row": float(bool(hit.chunk.row_label)),
         "first_in_passage": float(c.position == 0),
