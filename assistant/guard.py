@@ -114,6 +114,7 @@ class Guard:
         self._vocabulary = set(weights.df)
         self._chunk_texts = [t.lower() for t in chunk_texts]
         self._name_shares: dict[str, float] = {}
+        self._known: dict[str, bool] = {}  # term -> the corpus knows it (see _unknown)
 
     def scope_features(self, q: QuestionAnalysis, comp: Composition) -> dict[str, float]:
         """Question-level signals that the sources cover the question; names match SCOPE_WEIGHTS."""
@@ -139,8 +140,11 @@ class Guard:
 
     def _unknown(self, q: QuestionAnalysis) -> list[str]:
         """Question terms not in the corpus, not even as a prefix variant (a compound of two
-        known words, such as "minimumloon", still counts as unknown: its meaning is not covered)."""
-        return [t for t in q.terms if self.weights.match_strength(t, self._vocabulary) < PARTIAL]
+        known words, such as "minimumloon", still counts as unknown: its meaning is not covered).
+        Remembered per term: matching scans the whole vocabulary, and every forecast candidate asks."""
+        for t in q.terms - self._known.keys():
+            self._known[t] = self.weights.match_strength(t, self._vocabulary) >= PARTIAL
+        return [t for t in q.terms if not self._known[t]]
 
     def _unknown_share(self, q: QuestionAnalysis) -> float:
         total = sum(self.weights.idf(t) for t in q.terms) or 1.0

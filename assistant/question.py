@@ -43,8 +43,10 @@ _AFTER_YEAR = re.compile(r"\b(?:na|later\s+dan|voorbij)\s+(20\d\d)\b")
 # forecast noun and a who/what-source construction: "Wie heeft de prognose opgesteld?"
 # ("Hoeveel banen worden er in 2030 gemaakt?" stays a forecast request).
 _FORECAST_NOUN = re.compile(r"\b(?:prognose|raming|voorspelling|verwachting|groeiverwachting)\w*")
+_ASKS_WHO = r"wie|door\s+wie|van\s+wie"
+_SOURCE_NOUNS = r"bron|organisatie|instantie|partij|bureau"
 _PROVENANCE = re.compile(
-    r"^\s*(?:wie|door wie|van wie|welke\s+(?:bron|organisatie|instantie|partij|bureau|methode)\w*)\b|"
+    rf"^\s*(?:{_ASKS_WHO}|welke\s+(?:{_SOURCE_NOUNS}|methode)\w*)\b|"
     r"\b(?:opgesteld|gemaakt|berekend|gebaseerd|afkomstig|uitgevoerd)\b"
 )
 # Dutch notations the sources write out: "Q2 2025" is "tweede kwartaal 2025" in the report.
@@ -89,7 +91,7 @@ _OFF_DOMAIN = re.compile(
 _ANSWER_FORMS = {
     "list": re.compile(r"\b(?:welke|in\s+welke|op\s+welke|voor\s+welke)\s+(?:\w+\s+)?(?:sectoren|beroepen|groepen|regio'?s|gemeenten|functies|taken|vaardigheden|maatregelen|oorzaken|onderdelen|branches|partijen|provincies|landen)\b"),
     "reason": re.compile(r"\b(?:waarom|waardoor|hoe\s+komt\s+het|wat\s+(?:is|zijn)\s+(?:de\s+)?(?:oorzaak|oorzaken|reden|redenen))\b"),
-    "who": re.compile(r"^\s*(?:wie|door\s+wie|van\s+wie|welke\s+(?:organisatie|instantie|partij|bureau|bron))\b"),
+    "who": re.compile(rf"^\s*(?:{_ASKS_WHO}|welke\s+(?:{_SOURCE_NOUNS}))\b"),
     "when": re.compile(r"^\s*(?:wanneer|sinds\s+wanneer|vanaf\s+wanneer|in\s+welk\s+jaar|vanaf\s+welke\s+datum)\b"),
 }
 _ENGLISH_FORECAST = re.compile(r"\b(?:will|next\s+year|predict\w*|forecast\w*|expect\w*|future)\b")
