@@ -37,9 +37,15 @@ _FORECAST_SENTENCE = re.compile(
 # Sentence forms that answer a question's asked form (question.py _ANSWER_FORMS).
 _ANSWER_FORM_IN_SENTENCE = {
     "list": re.compile(r"(?:[^,]+,){2,}|:\s*$|\w+,\s+\w+(?:\s+\w+)*\s+en\s+\w+"),
-    "reason": re.compile(r"\b(?:doordat|omdat|vanwege|oorzaak|oorzaken|reden|komt\s+door|als\s+gevolg|daardoor|door\s+(?:de|het|een))\b", re.IGNORECASE),
+    "reason": re.compile(
+        r"\b(?:doordat|omdat|vanwege|oorzaak|oorzaken|reden|komt\s+door|als\s+gevolg|daardoor|door\s+(?:de|het|een))\b",
+        re.IGNORECASE,
+    ),
     "who": re.compile(r"\b(?:door|van|volgens|in\s+opdracht\s+van)\s+(?:het\s+|de\s+)?[A-Z][\w&-]+"),
-    "when": re.compile(r"\b(?:19|20)\d\d\b|\b(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)\b", re.IGNORECASE),
+    "when": re.compile(
+        r"\b(?:19|20)\d\d\b|\b(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)\b",
+        re.IGNORECASE,
+    ),
 }
 _NOISE = re.compile(r"^(Afbeelding|Tabel|Figuur)\s+\d|^(Bron|Nb|\*)\s*:")
 
@@ -99,7 +105,9 @@ FEATURE_WEIGHTS: dict[str, float] = {
 }
 
 
-def sentence_features(q: QuestionAnalysis, c: "Candidate", hit: Hit, weights: TermWeights, scale: Callable[[float], float] = lambda s: s) -> dict[str, float]:
+def sentence_features(
+    q: QuestionAnalysis, c: "Candidate", hit: Hit, weights: TermWeights, scale: Callable[[float], float] = lambda s: s
+) -> dict[str, float]:
     """Signals that a sentence answers the question; names match FEATURE_WEIGHTS. `scale` maps the
     embedder's similarities onto the reference scale the weights were fitted on."""
     has_number = has_figure(c.clean)
@@ -116,7 +124,9 @@ def sentence_features(q: QuestionAnalysis, c: "Candidate", hit: Hit, weights: Te
         "year_missing": float(bool(q.years) and not (q.years & sentence_years)),
         "definition_section": float(q.asks_definition and "Begrippen" in hit.chunk.section),
         # a definition asked, and the sentence stands under a heading naming the asked term
-        "definition_heading": weights.coverage(q.terms, content_terms(hit.chunk.section.split(" › ")[-1])) if q.asks_definition else 0.0,
+        "definition_heading": weights.coverage(q.terms, content_terms(hit.chunk.section.split(" › ")[-1]))
+        if q.asks_definition
+        else 0.0,
         # captions and source lines, except a source line when the question asks who made something
         "noise": float(bool(_NOISE.search(c.text)) and not (q.answer_form == "who" and c.text.startswith("Bron"))),
         "short": float(len(c.text.split()) < 6),
@@ -150,7 +160,14 @@ def is_forecast_sentence(text: str, data_year: int) -> bool:
 
 
 class ExtractiveGenerator:
-    def __init__(self, embedder: Embedder, weights: TermWeights, settings: AnswerSettings, data_year: int, scale: Callable[[float], float] = SimilarityScale()):
+    def __init__(
+        self,
+        embedder: Embedder,
+        weights: TermWeights,
+        settings: AnswerSettings,
+        data_year: int,
+        scale: Callable[[float], float] = SimilarityScale(),
+    ):
         self.embedder = embedder
         self.scale = scale  # the embedder's similarities on the scale the weights were fitted on
         self.weights = weights
@@ -171,7 +188,9 @@ class ExtractiveGenerator:
                 previous = sentences[si - 1] if si else ""
                 c.forecast = is_forecast_sentence(sentence, self.data_year)
                 # "Tussen 2024 en 2027 neemt de werkgelegenheid ... toe. In Limburg daalt het aantal banen."
-                c.forecast_inherited = not c.forecast and not years(sentence) and is_forecast_sentence(previous, self.data_year)
+                c.forecast_inherited = (
+                    not c.forecast and not years(sentence) and is_forecast_sentence(previous, self.data_year)
+                )
                 c.previous = previous
                 c.context = f"{hit.chunk.section}\n{previous}"
                 c.context_terms = section_terms | (terms[si - 1] if si else set())
@@ -204,7 +223,13 @@ class ExtractiveGenerator:
         rest = sorted((c for c in comp.candidates if c is not lead), key=lambda c: -score(c))
         return self._select(q, [lead] + rest, hits, score)
 
-    def _select(self, q: QuestionAnalysis, cands: list[Candidate], hits: list[Hit], score: Callable[[Candidate], float] | None = None) -> Composition:
+    def _select(
+        self,
+        q: QuestionAnalysis,
+        cands: list[Candidate],
+        hits: list[Hit],
+        score: Callable[[Candidate], float] | None = None,
+    ) -> Composition:
         """Greedy selection; `cands[0]` leads the answer; `score` may rescore candidates (default: their score)."""
         score = score or (lambda c: c.score)
         comp = Composition(candidates=cands)
@@ -224,7 +249,11 @@ class ExtractiveGenerator:
                 adjacent = any(c.hit_index == x.hit_index and abs(c.position - x.position) == 1 for x in chosen)
                 value = score(c) + (cfg.adjacent_bonus if adjacent else 0.0)
                 gain = self.weights.coverage(q.terms - covered, c.terms) if q.terms - covered else 0.0
-                if value >= score(top) - cfg.keep_within and (gain >= cfg.min_gain or value >= score(top) - cfg.keep_close) and value > best_value:
+                if (
+                    value >= score(top) - cfg.keep_within
+                    and (gain >= cfg.min_gain or value >= score(top) - cfg.keep_close)
+                    and value > best_value
+                ):
                     best, best_value = c, value
             if best is None:
                 break

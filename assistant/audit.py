@@ -64,18 +64,36 @@ class AuditLog:
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
-    def record(self, answer: Answer, channel: str, conversation_id: str | None = None, versions: dict[str, str] | None = None) -> str:
+    def record(
+        self, answer: Answer, channel: str, conversation_id: str | None = None, versions: dict[str, str] | None = None
+    ) -> str:
         """Store one answer; returns its id (used for feedback)."""
         answer_id = uuid.uuid4().hex
         citations = [
-            {"n": c.n, "source_id": c.source_id, "page": c.page, "chunk_id": c.chunk_id, "source_version": (versions or {}).get(c.source_id, "")}
+            {
+                "n": c.n,
+                "source_id": c.source_id,
+                "page": c.page,
+                "chunk_id": c.chunk_id,
+                "source_version": (versions or {}).get(c.source_id, ""),
+            }
             for c in answer.citations
         ]
         with self._lock:
             self._db.execute(
                 "INSERT INTO answers VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (answer_id, _now(), channel, conversation_id, answer.question, answer.answer, int(answer.refused),
-                 answer.refusal_reason, json.dumps(citations), json.dumps(answer.timings_ms)),
+                (
+                    answer_id,
+                    _now(),
+                    channel,
+                    conversation_id,
+                    answer.question,
+                    answer.answer,
+                    int(answer.refused),
+                    answer.refusal_reason,
+                    json.dumps(citations),
+                    json.dumps(answer.timings_ms),
+                ),
             )
             self._db.commit()
         return answer_id
@@ -101,7 +119,9 @@ class AuditLog:
         with self._lock:
             return bool(
                 self._db.execute("SELECT 1 FROM conversations WHERE id=?", (conversation_id,)).fetchone()
-                or self._db.execute("SELECT 1 FROM answers WHERE conversation_id=? LIMIT 1", (conversation_id,)).fetchone()
+                or self._db.execute(
+                    "SELECT 1 FROM answers WHERE conversation_id=? LIMIT 1", (conversation_id,)
+                ).fetchone()
             )
 
     def has_answer(self, answer_id: str) -> bool:
@@ -110,10 +130,15 @@ class AuditLog:
 
     def feedback(self, answer_id: str, rating: str, note: str = "", channel: str = "") -> None:
         if rating not in RATINGS:
-            raise QuestionError(f"Unknown rating {rating!r}; use one of {', '.join(RATINGS)}.", "Onbekende beoordeling.")
+            raise QuestionError(
+                f"Unknown rating {rating!r}; use one of {', '.join(RATINGS)}.", "Onbekende beoordeling."
+            )
         with self._lock:
             if not self._db.execute("SELECT 1 FROM answers WHERE id=?", (answer_id,)).fetchone():
-                raise QuestionError(f"No answer with id {answer_id!r}.", "Dit antwoord is niet (meer) bekend; feedback is niet opgeslagen.")
+                raise QuestionError(
+                    f"No answer with id {answer_id!r}.",
+                    "Dit antwoord is niet (meer) bekend; feedback is niet opgeslagen.",
+                )
             self._db.execute(
                 "INSERT INTO feedback (answer_id, created_at, rating, note, channel) VALUES (?,?,?,?,?)",
                 (answer_id, _now(), rating, note[:2000], channel),
@@ -143,11 +168,28 @@ class AuditLog:
             return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
         if fmt == "csv":
             buf = io.StringIO()
-            fields = ["id", "created_at", "channel", "conversation_id", "question", "answer", "refused", "refusal_reason", "citations", "timings", "feedback"]
+            fields = [
+                "id",
+                "created_at",
+                "channel",
+                "conversation_id",
+                "question",
+                "answer",
+                "refused",
+                "refusal_reason",
+                "citations",
+                "timings",
+                "feedback",
+            ]
             writer = csv.DictWriter(buf, fieldnames=fields)
             writer.writeheader()
             for r in records:
-                writer.writerow({k: json.dumps(r[k], ensure_ascii=False) if isinstance(r[k], (list, dict)) else r[k] for k in fields})
+                writer.writerow(
+                    {
+                        k: json.dumps(r[k], ensure_ascii=False) if isinstance(r[k], (list, dict)) else r[k]
+                        for k in fields
+                    }
+                )
             return buf.getvalue()
         raise ValueError(f"Unknown export format {fmt!r}; use csv or jsonl.")
 

@@ -90,7 +90,9 @@ class SentenceTransformerEmbedder:
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
-            return np.asarray(self._model.encode(list(texts), normalize_embeddings=True, batch_size=32), dtype=np.float32)
+            return np.asarray(
+                self._model.encode(list(texts), normalize_embeddings=True, batch_size=32), dtype=np.float32
+            )
 
     def embed_query(self, text: str) -> np.ndarray:
         with self._lock:
@@ -147,7 +149,9 @@ class CachedEmbedder:
             with self._lock:
                 for key, vec in zip(todo, vectors):
                     self._memory[key] = vec
-                self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?)", [(k, v.tobytes()) for k, v in zip(todo, vectors)])
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO emb VALUES (?, ?)", [(k, v.tobytes()) for k, v in zip(todo, vectors)]
+                )
                 self._db.commit()
         if not keys:
             return np.zeros((0, 0), dtype=np.float32)
@@ -188,7 +192,9 @@ class VectorStore(Protocol):
     metadata matches `where`, nearest first.
     """
 
-    def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str], metadatas: list[dict[str, Any]]) -> None: ...
+    def upsert(
+        self, ids: list[str], vectors: np.ndarray, texts: list[str], metadatas: list[dict[str, Any]]
+    ) -> None: ...
 
     def delete(self, where: dict[str, Any]) -> None: ...
 
@@ -222,7 +228,10 @@ class ChromaStore:
 
                 url = urlparse(settings.chroma_url)
                 self._client = chromadb.HttpClient(
-                    host=url.hostname or "localhost", port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
+                    host=url.hostname or "localhost",
+                    port=url.port or 8000,
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
                 )
                 self._client.heartbeat()
             else:
@@ -256,7 +265,9 @@ class ChromaStore:
         count = self._col.count()
         if count == 0:
             return []
-        res = self._col.query(query_embeddings=[vector.tolist()], n_results=min(n, count), where=where, include=["distances"])
+        res = self._col.query(
+            query_embeddings=[vector.tolist()], n_results=min(n, count), where=where, include=["distances"]
+        )
         return list(zip(res["ids"][0], res["distances"][0]))
 
     def read_state(self) -> dict:

@@ -29,7 +29,31 @@ _BOX = re.compile(r"^Box\s+\d+(\.\d+)?\b")
 _CAPTION = re.compile(r"^(Afbeelding|Tabel|Figuur)\s+\d+(\.\d+)?\s+[A-Z(]")
 _SOURCE_LINE = re.compile(r"^(Bron|Nb|\*)\s*:")
 _BULLET = "◼•▪●"
-_ABBREVIATIONS = {"o.a", "bijv", "z.d", "nr", "ca", "m.n", "e.d", "incl", "excl", "o.b.v", "d.w.z", "i.v.m", "m.b.t", "t.o.v", "vs", "resp", "zgn", "dhr", "mevr", "etc", "jl", "p", "blz"}
+_ABBREVIATIONS = {
+    "o.a",
+    "bijv",
+    "z.d",
+    "nr",
+    "ca",
+    "m.n",
+    "e.d",
+    "incl",
+    "excl",
+    "o.b.v",
+    "d.w.z",
+    "i.v.m",
+    "m.b.t",
+    "t.o.v",
+    "vs",
+    "resp",
+    "zgn",
+    "dhr",
+    "mevr",
+    "etc",
+    "jl",
+    "p",
+    "blz",
+}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9‘“'\"(" + _BULLET + r"])|\s+(?=[" + _BULLET + "])")
 
 
@@ -126,14 +150,28 @@ def document_sentences(doc: Document) -> list[Sentence]:
                 continue
             if _CAPTION.match(line) or _SOURCE_LINE.match(line):
                 flush()
-                if _CAPTION.match(line) and nxt and len(nxt) < 90 and not nxt.endswith(_TERMINAL) and not _SOURCE_LINE.match(nxt):
+                if (
+                    _CAPTION.match(line)
+                    and nxt
+                    and len(nxt) < 90
+                    and not nxt.endswith(_TERMINAL)
+                    and not _SOURCE_LINE.match(nxt)
+                ):
                     line, lines[i + 1] = f"{line} {nxt}", ""  # caption subtitle, e.g. "Groningen, 2015-2024"
                 sentences.append(Sentence(line, page.number, sections.path))
                 prev_ends = True
                 continue
-            if prev_ends and heading_like and line[0].isupper() and len(line) < 70 and (not nxt or nxt[0].isupper() or nxt[0] in _BULLET):
+            if (
+                prev_ends
+                and heading_like
+                and line[0].isupper()
+                and len(line) < 70
+                and (not nxt or nxt[0].isupper() or nxt[0] in _BULLET)
+            ):
                 flush()
-                level = 1 if not sections.stack or line in ("Voorwoord", "Samenvatting", "Begrippen", "Disclaimer") else 3
+                level = (
+                    1 if not sections.stack or line in ("Voorwoord", "Samenvatting", "Begrippen", "Disclaimer") else 3
+                )
                 sections.push(level, line)
                 continue
             if not buffer:
@@ -184,4 +222,12 @@ def _make_chunk(doc: Document, sentences: list[Sentence], position: int) -> Chun
     if doc.source.kind == "table":
         m = re.match(r"[^\n]*?\. [^:.]+: ([^.]+)\.", text)
         row_label = m.group(1) if m else ""
-    return Chunk(id=f"{doc.source.id}-{digest}", source_id=doc.source.id, page=first.page, section=first.section, text=text, position=position, row_label=row_label)
+    return Chunk(
+        id=f"{doc.source.id}-{digest}",
+        source_id=doc.source.id,
+        page=first.page,
+        section=first.section,
+        text=text,
+        position=position,
+        row_label=row_label,
+    )

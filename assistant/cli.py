@@ -44,7 +44,14 @@ def run_ingest(settings: Settings, quiet: bool = False):
     """Ingest with a progress bar; returns the IngestReport."""
     from .index import ingest
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, disable=quiet) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+    ) as bar:
         task = bar.add_task("Bronnen indexeren", total=None)
 
         def progress(source_id: str, n: int, total: int) -> None:
@@ -66,7 +73,12 @@ def ingest() -> None:
     """
     settings = Settings()
     report = run_ingest(settings)
-    for label, ids in (("added", report.added), ("replaced", report.replaced), ("unchanged", report.unchanged), ("removed", report.removed)):
+    for label, ids in (
+        ("added", report.added),
+        ("replaced", report.replaced),
+        ("unchanged", report.unchanged),
+        ("removed", report.removed),
+    ):
         if ids:
             console.print(f"{label}: {', '.join(ids)}")
     for sid, status in report.skipped.items():
@@ -167,12 +179,22 @@ def sources(as_json: bool) -> None:
     except AssistantError:
         counts = {}
     if as_json:
-        rows = [{**st.source.model_dump(mode="json"), "status": st.status, "passages": counts.get(st.source.id, 0)} for st in statuses]
+        rows = [
+            {**st.source.model_dump(mode="json"), "status": st.status, "passages": counts.get(st.source.id, 0)}
+            for st in statuses
+        ]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table("id", "kind", "title", "status", "passages", "valid until")
     for st in statuses:
-        table.add_row(st.source.id, st.source.kind, st.source.title, st.status, str(counts.get(st.source.id, 0)), str(st.source.valid_until or "-"))
+        table.add_row(
+            st.source.id,
+            st.source.kind,
+            st.source.title,
+            st.status,
+            str(counts.get(st.source.id, 0)),
+            str(st.source.valid_until or "-"),
+        )
     console.print(table)
 
 
@@ -196,7 +218,9 @@ def serve(host: str | None, port: int | None) -> None:
 @main.command()
 @click.option("--limit", default=20, help="How many recent records.")
 @click.option("--export", "fmt", type=click.Choice(["csv", "jsonl"]), default=None, help="Export instead of listing.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the export to this file.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the export to this file."
+)
 @_handle_errors
 def audit(limit: int, fmt: str | None, out: Path | None) -> None:
     """List or export recent questions, answers and feedback.
@@ -225,19 +249,41 @@ def audit(limit: int, fmt: str | None, out: Path | None) -> None:
 
 
 @main.command(name="eval")
-@click.option("--questions", "questions_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="JSONL question set.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for results, summary, report and charts.")
+@click.option(
+    "--questions",
+    "questions_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSONL question set.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for results, summary, report and charts.",
+)
 @click.option("--k", default=5, help="Passages scored for retrieval metrics.")
-@click.option("--baseline", "baselines", multiple=True, help="Also run a baseline: langchain-naive, bm25-only, dense-only.")
+@click.option(
+    "--baseline", "baselines", multiple=True, help="Also run a baseline: langchain-naive, bm25-only, dense-only."
+)
 @click.option("--judge", default=None, help="Support judge: lexical (default) or nli (ASSISTANT_EVAL_NLI_MODEL=/path).")
-@click.option("--gate", "gate_file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds TOML; exit 1 when a metric crosses one.")
+@click.option(
+    "--gate",
+    "gate_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Thresholds TOML; exit 1 when a metric crosses one.",
+)
 @_handle_errors
-def eval_command(questions_file: Path, out_dir: Path, k: int, baselines: tuple[str, ...], judge: str | None, gate_file: Path | None) -> None:
+def eval_command(
+    questions_file: Path, out_dir: Path, k: int, baselines: tuple[str, ...], judge: str | None, gate_file: Path | None
+) -> None:
     """Score grounding, citations, refusals and latency on a question set.
 
     \b
     assistant eval --questions evals/dev_questions.jsonl --out evals/runs/dev
-    assistant eval --questions evals/questions/own_questions.jsonl --out evals/runs/own --baseline langchain-naive --baseline bm25-only --baseline dense-only
+    assistant eval --questions evals/questions/own_questions.jsonl --out evals/runs/own --baseline naive-top3
     assistant eval --questions evals/dev_questions.jsonl --out evals/runs/dev --gate evals/thresholds.toml
     """
     from .evaluation.harness import run_eval

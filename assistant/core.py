@@ -1,6 +1,6 @@
 """The one Assistant every channel uses: question in, cited `Answer` or refusal out.
 
-    answer = Assistant.open().ask("Hoeveel vacatures stonden er open in Groningen?")
+answer = Assistant.open().ask("Hoeveel vacatures stonden er open in Groningen?")
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from .text import content_terms, years
 from .types import Answer, Citation, Hit, Passage, SourceInfo
 
 # A short turn that leans on the previous one: "En in de zorg?", "En voor jongeren?", "Wat zijn de oorzaken daarvan?"
-_FOLLOW_UP = re.compile(r"^\s*(?:en|maar|ook|of|dus)\b|\b(?:daarvan|daarbij|daar|dat|die|hiervan|hetzelfde|zelfde)\b", re.IGNORECASE)
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:en|maar|ook|of|dus)\b|\b(?:daarvan|daarbij|daar|dat|die|hiervan|hetzelfde|zelfde)\b", re.IGNORECASE
+)
 
 
 def contextualize(question: str, history: Sequence[str]) -> str:
@@ -55,7 +57,9 @@ class Assistant:
         self.guard = Guard(self.weights, self.data_year, texts)
 
     @classmethod
-    def open(cls, settings: Settings | None = None, store: VectorStore | None = None, embedder: Embedder | None = None) -> "Assistant":
+    def open(
+        cls, settings: Settings | None = None, store: VectorStore | None = None, embedder: Embedder | None = None
+    ) -> "Assistant":
         """Open the built index; raises IndexNotBuiltError when there is none."""
         settings = settings or Settings()
         store = store or get_store(settings)
@@ -110,7 +114,14 @@ class Assistant:
         timings["guard_ms"] = _ms(t)
 
         passages = [
-            Passage(chunk_id=h.chunk.id, source_id=h.chunk.source_id, page=h.chunk.page, section=h.chunk.section, score=round(h.score, 5), text=h.chunk.text)
+            Passage(
+                chunk_id=h.chunk.id,
+                source_id=h.chunk.source_id,
+                page=h.chunk.page,
+                section=h.chunk.section,
+                score=round(h.score, 5),
+                text=h.chunk.text,
+            )
             for h in hits[: self.settings.retrieval.k]
         ]
         if verdict.refuse:
@@ -120,7 +131,14 @@ class Assistant:
                 if nearest is not None:
                     citations = [self._cite(1, hits[nearest.hit_index], nearest.clean)]
                     text += f" Wel staat in de bronnen: {nearest.clean} [1]"
-            answer = Answer(question=question, answer=text, refused=True, refusal_reason=verdict.reason, citations=citations, passages=passages)
+            answer = Answer(
+                question=question,
+                answer=text,
+                refused=True,
+                refusal_reason=verdict.reason,
+                citations=citations,
+                passages=passages,
+            )
         else:
             parts, citations = [], []
             for n, sentence in enumerate(comp.sentences, 1):
@@ -147,12 +165,21 @@ class Assistant:
     def _cite(self, n: int, hit: Hit, quote: str) -> Citation:
         src = self.sources[hit.chunk.source_id]
         return Citation(
-            n=n, source_id=src.id, title=src.title, publisher=src.publisher, url=src.url,
-            page=hit.chunk.page, section=hit.chunk.section, quote=quote, chunk_id=hit.chunk.id,
+            n=n,
+            source_id=src.id,
+            title=src.title,
+            publisher=src.publisher,
+            url=src.url,
+            page=hit.chunk.page,
+            section=hit.chunk.section,
+            quote=quote,
+            chunk_id=hit.chunk.id,
         )
 
 
-def make_generator(settings: Settings, embedder: Embedder, weights: TermWeights, data_year: int, scale: SimilarityScale | None = None) -> Generator:
+def make_generator(
+    settings: Settings, embedder: Embedder, weights: TermWeights, data_year: int, scale: SimilarityScale | None = None
+) -> Generator:
     if settings.generator == "extractive":
         return ExtractiveGenerator(embedder, weights, settings.answer, data_year, scale or SimilarityScale())
     raise ConfigError(f"Unknown generator {settings.generator!r}; choose from extractive (ASSISTANT_GENERATOR).")

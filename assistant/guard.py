@@ -251,7 +251,9 @@ class Guard:
 
     def stated_forecast(self, q: QuestionAnalysis, comp: Composition) -> Candidate | None:
         """The forecast sentence that best supports an answer, if the model says any does."""
-        scored = [(self.forecast_support(self.forecast_features(q, c, comp)), c) for c in self.forecast_candidates(q, comp)]
+        scored = [
+            (self.forecast_support(self.forecast_features(q, c, comp)), c) for c in self.forecast_candidates(q, comp)
+        ]
         logit, best = max(scored, key=lambda x: x[0], default=(float("-inf"), None))
         return best if logit >= 0 else None
 

@@ -47,7 +47,12 @@ def source_version(status: SourceStatus) -> str:
     return hashlib.sha256(f"{file_sha256(status.path)}|{entry}".encode()).hexdigest()[:16]
 
 
-def ingest(settings: Settings, progress: Progress | None = None, store: VectorStore | None = None, embedder: Embedder | None = None) -> IngestReport:
+def ingest(
+    settings: Settings,
+    progress: Progress | None = None,
+    store: VectorStore | None = None,
+    embedder: Embedder | None = None,
+) -> IngestReport:
     """Bring the index in line with the manifest; see the module docstring for safety."""
     started = time.perf_counter()
     report = IngestReport()
@@ -101,7 +106,9 @@ def ingest(settings: Settings, progress: Progress | None = None, store: VectorSt
     return report
 
 
-def _write_chunks(store: VectorStore, embedder: Embedder, source: SourceInfo, version: str, chunks: list[Chunk]) -> None:
+def _write_chunks(
+    store: VectorStore, embedder: Embedder, source: SourceInfo, version: str, chunks: list[Chunk]
+) -> None:
     vectors = embedder.embed_passages([search_text(c) for c in chunks])
     # Warm the embedding cache with every sentence, so answering never waits for it.
     embedder.embed_passages([s for c in chunks for s in chunk_sentences(c.text)])
@@ -145,7 +152,15 @@ def load_snapshot(store: VectorStore) -> IndexSnapshot:
     rows = store.get({"version": {"$in": versions}})
     chunks, meta = [], {}
     for _id, text, m in rows:
-        chunk = Chunk(id=m["chunk_id"], source_id=m["source_id"], page=m["page"], section=m["section"], text=text, position=m["position"], row_label=m.get("row_label", ""))
+        chunk = Chunk(
+            id=m["chunk_id"],
+            source_id=m["source_id"],
+            page=m["page"],
+            section=m["section"],
+            text=text,
+            position=m["position"],
+            row_label=m.get("row_label", ""),
+        )
         chunks.append(chunk)
         meta[chunk.id] = {"kind": m["kind"], "publisher": m["publisher"], "year": m["year"], "version": m["version"]}
     chunks.sort(key=lambda c: (c.source_id, c.position))

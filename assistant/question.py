@@ -64,6 +64,7 @@ def expand_notation(question: str) -> str:
         question = pattern.sub(replacement, question)
     return question
 
+
 _QUANTITY = re.compile(
     r"\bwat\s+(?:is|was|zijn|waren)\s+(?:de|het)\s+(?:\w+\s+)?\w*(?:werkloosheid|percentage|aantal|omvang|hoogte|niveau|groei|daling|stijging|loon|salaris|tarief|bedrag)\b|"
     r"\b(?:komen|zijn|werken|staan|hebben|gaan|wonen)\s+er\s+(?:\w+\s+)?veel\b|"
@@ -89,18 +90,97 @@ _OFF_DOMAIN = re.compile(
 )
 # The form of the answer a question asks for; the composer prefers sentences of that form.
 _ANSWER_FORMS = {
-    "list": re.compile(r"\b(?:welke|in\s+welke|op\s+welke|voor\s+welke)\s+(?:\w+\s+)?(?:sectoren|beroepen|groepen|regio'?s|gemeenten|functies|taken|vaardigheden|maatregelen|oorzaken|onderdelen|branches|partijen|provincies|landen)\b"),
-    "reason": re.compile(r"\b(?:waarom|waardoor|hoe\s+komt\s+het|wat\s+(?:is|zijn)\s+(?:de\s+)?(?:oorzaak|oorzaken|reden|redenen))\b"),
+    "list": re.compile(
+        r"\b(?:welke|in\s+welke|op\s+welke|voor\s+welke)\s+(?:\w+\s+)?(?:sectoren|beroepen|groepen|regio'?s|gemeenten|functies|taken|vaardigheden|maatregelen|oorzaken|onderdelen|branches|partijen|provincies|landen)\b"
+    ),
+    "reason": re.compile(
+        r"\b(?:waarom|waardoor|hoe\s+komt\s+het|wat\s+(?:is|zijn)\s+(?:de\s+)?(?:oorzaak|oorzaken|reden|redenen))\b"
+    ),
     "who": re.compile(rf"^\s*(?:{_ASKS_WHO}|welke\s+(?:{_SOURCE_NOUNS}))\b"),
     "when": re.compile(r"^\s*(?:wanneer|sinds\s+wanneer|vanaf\s+wanneer|in\s+welk\s+jaar|vanaf\s+welke\s+datum)\b"),
 }
 _ENGLISH_FORECAST = re.compile(r"\b(?:will|next\s+year|predict\w*|forecast\w*|expect\w*|future)\b")
-_ENGLISH = {"the", "what", "is", "are", "how", "many", "does", "do", "which", "who", "of", "in", "will", "you", "and", "to", "for", "much", "capital", "there"}
-_DUTCH_MARKERS = {"de", "het", "een", "en", "van", "is", "zijn", "hoeveel", "wat", "welke", "hoe", "er", "in", "op", "voor", "met"}
+_ENGLISH = {
+    "the",
+    "what",
+    "is",
+    "are",
+    "how",
+    "many",
+    "does",
+    "do",
+    "which",
+    "who",
+    "of",
+    "in",
+    "will",
+    "you",
+    "and",
+    "to",
+    "for",
+    "much",
+    "capital",
+    "there",
+}
+_DUTCH_MARKERS = {
+    "de",
+    "het",
+    "een",
+    "en",
+    "van",
+    "is",
+    "zijn",
+    "hoeveel",
+    "wat",
+    "welke",
+    "hoe",
+    "er",
+    "in",
+    "op",
+    "voor",
+    "met",
+}
 # After "hoeveel" ("het aantal"), words that say how much, not what is counted ("hoeveel hoger lag ...").
-_NOT_COUNTED = {"procent", "keer", "hoger", "lager", "groter", "kleiner", "vaker", "sneller", "langer", "sterker", "is", "zijn", "was", "waren", "zal", "zullen", "gaat", "gaan", "kost", "kosten", "verdient", "bedraagt", "bedroeg", "telt", "telde", "heeft", "hebben", "had", "nam", "steeg", "daalde", "groeit", "groeide"}
+_NOT_COUNTED = {
+    "procent",
+    "keer",
+    "hoger",
+    "lager",
+    "groter",
+    "kleiner",
+    "vaker",
+    "sneller",
+    "langer",
+    "sterker",
+    "is",
+    "zijn",
+    "was",
+    "waren",
+    "zal",
+    "zullen",
+    "gaat",
+    "gaan",
+    "kost",
+    "kosten",
+    "verdient",
+    "bedraagt",
+    "bedroeg",
+    "telt",
+    "telde",
+    "heeft",
+    "hebben",
+    "had",
+    "nam",
+    "steeg",
+    "daalde",
+    "groeit",
+    "groeide",
+}
 # Words in forecast questions that describe the asking, not the subject.
-_ASKING = {stem(w) for w in "verwacht verwachting voorspel voorspelling inschatting denk prognose toekomst komend volgend jaar jaren straks termijn ontwikkel stijg dal groei gaan zal zullen blijft blijv".split()}
+_ASKING = {
+    stem(w)
+    for w in "verwacht verwachting voorspel voorspelling inschatting denk prognose toekomst komend volgend jaar jaren straks termijn ontwikkel stijg dal groei gaan zal zullen blijft blijv".split()
+}
 
 
 @dataclass
@@ -141,11 +221,17 @@ def analyse(question: str, data_year: int) -> QuestionAnalysis:
     else:
         forecast = bool(future) or worded
     ws = words(text)
-    english = bool(ws) and sum(w in _ENGLISH for w in ws) >= max(2, len(ws) * 0.3) and sum(w in _DUTCH_MARKERS - {"is", "in"} for w in ws) == 0
+    english = (
+        bool(ws)
+        and sum(w in _ENGLISH for w in ws) >= max(2, len(ws) * 0.3)
+        and sum(w in _DUTCH_MARKERS - {"is", "in"} for w in ws) == 0
+    )
     terms = content_terms(text)
     if english:
         forecast = forecast or bool(_ENGLISH_FORECAST.search(low))
-    counted = re.search(r"\b(?:hoeveel|het\s+aantal)\s+(?:(?:extra|nieuwe|meer|minder|openstaande)\s+)?([a-z][\w'-]+)", low)
+    counted = re.search(
+        r"\b(?:hoeveel|het\s+aantal)\s+(?:(?:extra|nieuwe|meer|minder|openstaande)\s+)?([a-z][\w'-]+)", low
+    )
     if counted and counted.group(1) in _NOT_COUNTED:
         counted = None
     inner = re.findall(r"(?<=[\w,] )([A-Z][\w-]+)", text)  # capitalised, not sentence-initial
@@ -237,4 +323,3 @@ class TermWeights:
                 break
         self._splits[term] = found
         return found
-

@@ -69,7 +69,9 @@ class HybridRetriever:
             out.append((chunks[i], float(scores[i])))
         return out
 
-    def dense(self, query: str, n: int, filters: Filters | None = None, query_vector: np.ndarray | None = None) -> list[tuple[Chunk, float]]:
+    def dense(
+        self, query: str, n: int, filters: Filters | None = None, query_vector: np.ndarray | None = None
+    ) -> list[tuple[Chunk, float]]:
         vector = query_vector if query_vector is not None else self.embedder.embed_query(query)
         where = (filters or Filters()).chroma_where(self.snapshot.versions)
         out = []
@@ -79,7 +81,14 @@ class HybridRetriever:
                 out.append((chunk, 1.0 - float(distance)))
         return out
 
-    def retrieve(self, query: str, k: int | None = None, filters: Filters | None = None, mode: str | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
+    def retrieve(
+        self,
+        query: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        mode: str | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> list[Hit]:
         """Top-k passages; `score` is the fused RRF score, `ranks` the per-retriever ranks (1-based)."""
         k = k or self.settings.k
         mode = mode or self.settings.mode
@@ -111,11 +120,19 @@ def make_langchain_retriever(retriever: HybridRetriever, k: int = 5, filters: Fi
         k: int = 5
         filters: Any = None
 
-        def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        def _get_relevant_documents(
+            self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        ) -> list[LCDocument]:
             return [
                 LCDocument(
                     page_content=h.chunk.text,
-                    metadata={"chunk_id": h.chunk.id, "source_id": h.chunk.source_id, "page": h.chunk.page, "section": h.chunk.section, "score": h.score},
+                    metadata={
+                        "chunk_id": h.chunk.id,
+                        "source_id": h.chunk.source_id,
+                        "page": h.chunk.page,
+                        "section": h.chunk.section,
+                        "score": h.score,
+                    },
                 )
                 for h in self.hybrid.retrieve(query, k=self.k, filters=self.filters)
             ]

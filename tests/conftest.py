@@ -29,7 +29,9 @@ def _loopback_only(self, address):
     host = address[0] if isinstance(address, tuple) else None
     if host is not None:
         try:
-            ip = ipaddress.ip_address(socket.gethostbyname(host) if not host.replace(".", "").isdigit() and ":" not in host else host)
+            ip = ipaddress.ip_address(
+                socket.gethostbyname(host) if not host.replace(".", "").isdigit() and ":" not in host else host
+            )
             if not ip.is_loopback:
                 raise OSError(f"Network access to {host} blocked in tests (loopback only).")
         except ValueError:

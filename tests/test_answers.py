@@ -13,14 +13,21 @@ import re
 import tomllib
 
 import pytest
+from conftest import DATA, ROOT
 
 from assistant.evaluation.metrics import evidence_matches
 from assistant.text import numbers
 
-from conftest import DATA, ROOT
-
-DEV = [json.loads(line) for line in (ROOT / "evals" / "dev_questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-GUARD = [json.loads(line) for line in (DATA / "guard_questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+DEV = [
+    json.loads(line)
+    for line in (ROOT / "evals" / "dev_questions.jsonl").read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
+GUARD = [
+    json.loads(line)
+    for line in (DATA / "guard_questions.jsonl").read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
 GAPS = tomllib.loads((ROOT / "evals" / "known_gaps.toml").read_text(encoding="utf-8"))
 
 
@@ -62,7 +69,9 @@ def test_refuses_exactly_what_the_sources_do_not_answer(q, answers, request):
     if q["answerable"]:
         assert not answer.refused, f"{q['question']} -> {answer.refusal_reason}"
     else:
-        assert answer.refused and answer.refusal_reason in EXPECTED[q["type"]], f"{q['question']} -> {answer.refusal_reason}"
+        assert answer.refused and answer.refusal_reason in EXPECTED[q["type"]], (
+            f"{q['question']} -> {answer.refusal_reason}"
+        )
         assert answer.answer  # a Dutch explanation
 
 
@@ -137,7 +146,9 @@ def test_filters_limit_sources_by_kind(assistant):
     from assistant.retrieve import Filters
 
     answer = assistant.ask("Hoeveel werklozen telde Groningen in 2024?", filters=Filters(kinds=["table"]))
-    assert answer.passages and all(p.source_id.endswith("onbenut-arbeidspotentieel") or "vacatures" in p.source_id for p in answer.passages)
+    assert answer.passages and all(
+        p.source_id.endswith("onbenut-arbeidspotentieel") or "vacatures" in p.source_id for p in answer.passages
+    )
 
 
 def test_langchain_retriever_returns_documents_with_citation_metadata(assistant):

@@ -36,10 +36,19 @@ def test_answer_is_recorded_with_citations_versions_timings_and_channel(services
     (record,) = services.audit.recent(5)
     assert record["id"] == answer_id and record["channel"] == "web" and record["conversation_id"] == "gesprek-1"
     assert record["question"] == FACTUAL and record["answer"] == answer.answer and record["refused"] is False
-    assert record["refusal_reason"] is None and record["timings"] == answer.timings_ms and record["timings"]["total_ms"] > 0
+    assert (
+        record["refusal_reason"] is None
+        and record["timings"] == answer.timings_ms
+        and record["timings"]["total_ms"] > 0
+    )
     assert record["citations"] == [
-        {"n": c.n, "source_id": c.source_id, "page": c.page, "chunk_id": c.chunk_id,
-         "source_version": assistant.snapshot.meta_versions[c.source_id]}
+        {
+            "n": c.n,
+            "source_id": c.source_id,
+            "page": c.page,
+            "chunk_id": c.chunk_id,
+            "source_version": assistant.snapshot.meta_versions[c.source_id],
+        }
         for c in answer.citations
     ]
     assert record["citations"] and all(c["source_version"] for c in record["citations"])
@@ -91,9 +100,9 @@ def test_existing_database_without_conversations_table_is_upgraded(tmp_path):
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path)
     db.executescript(
-        "CREATE TABLE answers (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, channel TEXT NOT NULL, conversation_id TEXT,"
-        " question TEXT NOT NULL, answer TEXT NOT NULL, refused INTEGER NOT NULL, refusal_reason TEXT, citations TEXT NOT NULL,"
-        " timings TEXT NOT NULL);"
+        "CREATE TABLE answers (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, channel TEXT NOT NULL,"
+        " conversation_id TEXT, question TEXT NOT NULL, answer TEXT NOT NULL, refused INTEGER NOT NULL,"
+        " refusal_reason TEXT, citations TEXT NOT NULL, timings TEXT NOT NULL);"
         "INSERT INTO answers VALUES ('a1', '2025-01-01T00:00:00', 'web', 'oud', 'v', 'a', 0, NULL, '[]', '{}');"
     )
     db.commit()
@@ -111,7 +120,10 @@ def test_export_formats(services):
     assert rows[0]["feedback"][0]["rating"] == "missing_source" and rows[1]["citations"][0]["source_version"]
     table = list(csv.DictReader(io.StringIO(services.audit.export("csv"))))
     assert [r["refusal_reason"] for r in table] == ["prediction", ""]
-    assert json.loads(table[1]["citations"])[0]["chunk_id"] and json.loads(table[0]["feedback"])[0]["note"] == "prognose UWV ontbreekt"
+    assert (
+        json.loads(table[1]["citations"])[0]["chunk_id"]
+        and json.loads(table[0]["feedback"])[0]["note"] == "prognose UWV ontbreekt"
+    )
     with pytest.raises(ValueError):
         services.audit.export("xml")
 
@@ -124,7 +136,12 @@ def test_cli_audit_lists_and_exports(services, tmp_path):
 
     listing = runner.invoke(main, ["audit", "--limit", "10"], env={"COLUMNS": "200"})
     assert listing.exit_code == 0, listing.output
-    assert "prediction" in listing.output and "not_helpful" in listing.output and "web" in listing.output and "api" in listing.output
+    assert (
+        "prediction" in listing.output
+        and "not_helpful" in listing.output
+        and "web" in listing.output
+        and "api" in listing.output
+    )
 
     exported = runner.invoke(main, ["audit", "--export", "jsonl"])
     assert exported.exit_code == 0

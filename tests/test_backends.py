@@ -31,14 +31,19 @@ def test_sentence_transformers_loads_a_local_model_path(tmp_path):
     from all_minilm_l6_v2 import extract_model
 
     path = extract_model(str(tmp_path / "models"))
-    embedder = get_embedder(Settings(embedder="sentence-transformers", embedder_model=str(path), index_dir=tmp_path), cached=False)
+    embedder = get_embedder(
+        Settings(embedder="sentence-transformers", embedder_model=str(path), index_dir=tmp_path), cached=False
+    )
     assert embedder.embed_query("werkloosheid").shape == (384,)
 
 
 def test_a_missing_model_is_a_clear_error_not_a_download(tmp_path):
     pytest.importorskip("sentence_transformers", reason="optional extra `st` not installed")
     with pytest.raises(BackendError, match="local model folder"):
-        get_embedder(Settings(embedder="sentence-transformers", embedder_model=str(tmp_path / "nope"), index_dir=tmp_path), cached=False)
+        get_embedder(
+            Settings(embedder="sentence-transformers", embedder_model=str(tmp_path / "nope"), index_dir=tmp_path),
+            cached=False,
+        )
 
 
 def test_unknown_backend_names_list_the_choices(tmp_path):
@@ -73,12 +78,18 @@ def test_the_guard_holds_with_the_sentence_transformers_embedder(tmp_path_factor
     similarity scale. With MiniLM (English, weaker on Dutch) the dev set's refusal questions are
     still refused and most answerable questions still answered."""
     pytest.importorskip("sentence_transformers", reason="optional extra `st` not installed")
+    from conftest import CORPUS, ROOT
+
     from assistant.core import Assistant
     from assistant.evaluation.harness import load_questions
     from assistant.index import ingest
-    from conftest import CORPUS, ROOT
 
-    settings = Settings(embedder="sentence-transformers", index_dir=tmp_path_factory.mktemp("st-index"), corpus_dir=CORPUS, embedding_cache=embedding_cache)
+    settings = Settings(
+        embedder="sentence-transformers",
+        index_dir=tmp_path_factory.mktemp("st-index"),
+        corpus_dir=CORPUS,
+        embedding_cache=embedding_cache,
+    )
     assert not ingest(settings).failed
     assistant = Assistant.open(settings)
     questions = load_questions(ROOT / "evals" / "dev_questions.jsonl")

@@ -7,10 +7,9 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from conftest import CORPUS
 
 from assistant.cli import main
-
-from conftest import CORPUS
 
 
 @pytest.fixture
@@ -31,7 +30,17 @@ def test_ask_json_is_the_channel_contract(env):
     result = CliRunner().invoke(main, ["ask", "--json", "Wat is een onderbenutte deeltijder?"])
     data = json.loads(result.output)
     assert set(data) == {"question", "answer", "refused", "refusal_reason", "citations", "passages", "timings_ms"}
-    assert set(data["citations"][0]) == {"n", "source_id", "title", "publisher", "url", "page", "section", "quote", "chunk_id"}
+    assert set(data["citations"][0]) == {
+        "n",
+        "source_id",
+        "title",
+        "publisher",
+        "url",
+        "page",
+        "section",
+        "quote",
+        "chunk_id",
+    }
     assert set(data["passages"][0]) == {"chunk_id", "source_id", "page", "section", "score", "text"}
     assert "total_ms" in data["timings_ms"]
 
@@ -48,7 +57,9 @@ def test_bad_question_exits_1_with_type_and_message(env):
 
 
 def test_chat_keeps_the_conversation(env):
-    result = CliRunner().invoke(main, ["chat"], input="Hoeveel werklozen telde Groningen in 2024?\nEn semi-werklozen?\n\n")
+    result = CliRunner().invoke(
+        main, ["chat"], input="Hoeveel werklozen telde Groningen in 2024?\nEn semi-werklozen?\n\n"
+    )
     assert result.exit_code == 0, result.output
     assert result.output.count("Bronnen") >= 2 and "13.000" in result.output
 
@@ -69,9 +80,12 @@ def test_ingest_reports_what_changed_and_failed(tmp_path, monkeypatch, embedding
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 broken")
     (corpus / "manifest.toml").write_text(
         (CORPUS / "manifest.toml").read_text(encoding="utf-8").split("[[source]]")[0]
-        + "[[source]]\nid = 'tabel'\ntitle = 'Onbenut'\npublisher = 'UWV'\nkind = 'table'\nfile = 'tables/onbenut-arbeidspotentieel-groningen.csv'\npublished = 2025-11-01\napproved = true\n\n"
-        + "[[source]]\nid = 'kapot'\ntitle = 'Kapot'\npublisher = 'UWV'\nkind = 'report'\nfile = 'broken.pdf'\npublished = 2025-11-01\napproved = true\n\n"
-        + "[[source]]\nid = 'weg'\ntitle = 'Weg'\npublisher = 'UWV'\nkind = 'report'\nfile = 'weg.pdf'\npublished = 2025-11-01\napproved = true\n",
+        + "[[source]]\nid = 'tabel'\ntitle = 'Onbenut'\npublisher = 'UWV'\nkind = 'table'\n"
+        "file = 'tables/onbenut-arbeidspotentieel-groningen.csv'\npublished = 2025-11-01\napproved = true\n\n"
+        + "[[source]]\nid = 'kapot'\ntitle = 'Kapot'\npublisher = 'UWV'\nkind = 'report'\nfile = 'broken.pdf'\n"
+        "published = 2025-11-01\napproved = true\n\n"
+        + "[[source]]\nid = 'weg'\ntitle = 'Weg'\npublisher = 'UWV'\nkind = 'report'\nfile = 'weg.pdf'\n"
+        "published = 2025-11-01\napproved = true\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))

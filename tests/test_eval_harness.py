@@ -51,8 +51,17 @@ def subset_file(tmp_path_factory) -> Path:
 def run(assistant, index_settings, subset_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("eval")
     broken = ShuffledCitations(assistant, [q["question"] for q in load_questions(subset_file)])
-    summary = run_eval(index_settings, subset_file, out, k=5, baselines=["bm25-only", "dense-only"], assistant=assistant,
-                       extra_systems=[broken], resamples=200, quiet=True)
+    summary = run_eval(
+        index_settings,
+        subset_file,
+        out,
+        k=5,
+        baselines=["bm25-only", "dense-only"],
+        assistant=assistant,
+        extra_systems=[broken],
+        resamples=200,
+        quiet=True,
+    )
     return summary, out
 
 
@@ -71,7 +80,13 @@ def test_eval_writes_every_file(run):
     for png in ("scores_by_type.png", "latency.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (out / "report.md").read_text(encoding="utf-8")
-    for text in ("| pipeline | bm25-only | dense-only | shuffled-citations |", "hit@5", "Cohen's kappa", "scores_by_type.png", "latency.png"):
+    for text in (
+        "| pipeline | bm25-only | dense-only | shuffled-citations |",
+        "hit@5",
+        "Cohen's kappa",
+        "scores_by_type.png",
+        "latency.png",
+    ):
         assert text in report
 
 
@@ -139,9 +154,15 @@ def test_cli_eval_writes_files_and_gates(assistant, index_settings, subset_file,
     questions = tmp_path / "cli_set.jsonl"
     questions.write_text("\n".join(subset_file.read_text(encoding="utf-8").splitlines()[:3]) + "\n", encoding="utf-8")
     thresholds = tmp_path / "thresholds.toml"
-    thresholds.write_text("[cli_set]\nquote_exactness = { min = 0.9 }\nhit_at_k = { min = 1.01 }  # unreachable\n", encoding="utf-8")
+    thresholds.write_text(
+        "[cli_set]\nquote_exactness = { min = 0.9 }\nhit_at_k = { min = 1.01 }  # unreachable\n", encoding="utf-8"
+    )
     out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["eval", "--questions", str(questions), "--out", str(out), "--gate", str(thresholds)])
+    result = CliRunner().invoke(
+        main, ["eval", "--questions", str(questions), "--out", str(out), "--gate", str(thresholds)]
+    )
     assert result.exit_code == 1, result.output
     assert "ok   quote_exactness" in result.output and "FAIL hit_at_k" in result.output
-    assert {"results.jsonl", "summary.json", "report.md", "scores_by_type.png", "latency.png"} <= {p.name for p in out.iterdir()}
+    assert {"results.jsonl", "summary.json", "report.md", "scores_by_type.png", "latency.png"} <= {
+        p.name for p in out.iterdir()
+    }

@@ -35,7 +35,7 @@ JUDGE = LexicalJudge()
 
 def test_norm_rejoins_line_break_hyphens_and_plain_quotes():
     assert norm("in Noord-\nDrenthe") == norm("in Noord-Drenthe") == "in noord-drenthe"
-    assert norm("regio’s  “krap”") == "regio's \"krap\""
+    assert norm("regio’s  “krap”") == 'regio\'s "krap"'
 
 
 @pytest.mark.parametrize(
@@ -90,18 +90,32 @@ def test_evidence_matches_rules():
     evidence = "Al vijftien kwartalen op rij zijn er landelijk meer vacatures dan werklozen."
     assert evidence_matches(evidence, "De arbeidsmarkt blijft krap. " + evidence + " Daarna volgt meer.")
     # PDF extraction: "Noord-\nDrenthe" became "Noord- Drenthe"; the passage reads "Noord-Drenthe"
-    assert evidence_matches("De groei in Noord- Drenthe was 1,5% in 2025 volgens RaboResearch.", "x De groei in Noord-Drenthe was 1,5% in 2025 volgens RaboResearch. y")
-    assert evidence_matches("Het is ‘krap’ op de arbeidsmarkt in de regio Groningen.", "Het is 'krap' op de arbeidsmarkt in de regio Groningen.")
+    assert evidence_matches(
+        "De groei in Noord- Drenthe was 1,5% in 2025 volgens RaboResearch.",
+        "x De groei in Noord-Drenthe was 1,5% in 2025 volgens RaboResearch. y",
+    )
+    assert evidence_matches(
+        "Het is ‘krap’ op de arbeidsmarkt in de regio Groningen.",
+        "Het is 'krap' op de arbeidsmarkt in de regio Groningen.",
+    )
     # chunk boundary: the passage holds the larger part of the evidence
-    first, second = "Het onbenut arbeidspotentieel nam in het afgelopen decennium sterk af naar 56.000 in 2024.", "Deze groep is onder te verdelen in drie groepen."
+    first, second = (
+        "Het onbenut arbeidspotentieel nam in het afgelopen decennium sterk af naar 56.000 in 2024.",
+        "Deze groep is onder te verdelen in drie groepen.",
+    )
     assert evidence_matches(first + " " + second, "Inleiding. " + first)
-    assert not evidence_matches(first + " " + second, "Een lange passage over iets anders. " * 5 + second)  # only the smaller part
+    assert not evidence_matches(
+        first + " " + second, "Een lange passage over iets anders. " * 5 + second
+    )  # only the smaller part
     assert not evidence_matches(evidence, "Een passage over iets heel anders, zonder gedeelde zinnen.")
 
 
 def test_evidence_from_a_csv_row_matches_the_rendered_table_row():
     row = 'Zorg & welzijn,2025,2.400,gemiddeld per kwartaal,"Ietwat afgenomen, maar hoog"'
-    rendered = "Vacatures per sector. sector: Zorg & welzijn. periode: 2025; aantal: 2.400; eenheid: gemiddeld per kwartaal; toelichting: Ietwat afgenomen, maar hoog."
+    rendered = (
+        "Vacatures per sector. sector: Zorg & welzijn. periode: 2025; aantal: 2.400; eenheid: gemiddeld per kwartaal; "
+        "toelichting: Ietwat afgenomen, maar hoog."
+    )
     assert evidence_matches(row, rendered)
     assert not evidence_matches(row, rendered.replace("2.400", "2.500"))
 
@@ -126,11 +140,29 @@ P2 = "De werkloosheid onder jongeren steeg in 2024 naar 8,1 procent."
 
 
 def _citation(n, chunk_id, quote):
-    return {"n": n, "source_id": "s", "title": "Rapport", "publisher": "UWV", "url": "", "page": "1", "section": "Hoofdstuk", "quote": quote, "chunk_id": chunk_id}
+    return {
+        "n": n,
+        "source_id": "s",
+        "title": "Rapport",
+        "publisher": "UWV",
+        "url": "",
+        "page": "1",
+        "section": "Hoofdstuk",
+        "quote": quote,
+        "chunk_id": chunk_id,
+    }
 
 
 def _response(answer, citations, refused=False, reason=None):
-    return {"question": "q", "answer": answer, "refused": refused, "refusal_reason": reason, "citations": citations, "passages": [], "timings_ms": {"total_ms": 10.0}}
+    return {
+        "question": "q",
+        "answer": answer,
+        "refused": refused,
+        "refusal_reason": reason,
+        "citations": citations,
+        "passages": [],
+        "timings_ms": {"total_ms": 10.0},
+    }
 
 
 TEXTS = {"c1": P1, "c2": P2}
@@ -167,7 +199,9 @@ def test_citation_recall_precision_and_numbers():
     assert claim["supported"] and claim["precise"] == [True, False]  # [2] is neither supportive nor needed
 
     joint = "In 2025 stonden 12.500 vacatures open en steeg de werkloosheid onder jongeren naar 8,1 procent."
-    (claim,) = citation_scores(_response(f"{joint} [1][2]", [_citation(1, "c1", P1), _citation(2, "c2", P2)]), TEXTS, JUDGE)
+    (claim,) = citation_scores(
+        _response(f"{joint} [1][2]", [_citation(1, "c1", P1), _citation(2, "c2", P2)]), TEXTS, JUDGE
+    )
     assert claim["supported"] and claim["precise"] == [True, True]  # each needed: neither alone supports it
 
 
@@ -178,21 +212,38 @@ def test_unsupported_sentence_and_refusal_message_is_not_a_claim():
     (claim,) = citation_scores(made_up, TEXTS, JUDGE)
     assert claim["unsupported"] and not claim["supported"] and claim["numbers_ok"] is False
 
-    refusal = _response(f"Ik doe zelf geen voorspellingen. Wel staat in de bronnen: {P2} [1]", [_citation(1, "c2", P2)], refused=True, reason="prediction")
+    refusal = _response(
+        f"Ik doe zelf geen voorspellingen. Wel staat in de bronnen: {P2} [1]",
+        [_citation(1, "c2", P2)],
+        refused=True,
+        reason="prediction",
+    )
     scored = citation_scores(refusal, TEXTS, JUDGE)
     assert len(scored) == 1 and scored[0]["supported"]
 
 
 def test_quote_exactness():
-    response = _response("x", [_citation(1, "c1", P1[:40]), _citation(2, "c1", "vacatures stonden open"), _citation(3, "c2", "8,2 procent"), _citation(4, "zz", "iets")])
+    response = _response(
+        "x",
+        [
+            _citation(1, "c1", P1[:40]),
+            _citation(2, "c1", "vacatures stonden open"),
+            _citation(3, "c2", "8,2 procent"),
+            _citation(4, "zz", "iets"),
+        ],
+    )
     assert quote_exact(response, TEXTS) == [True, False, False, False]
-    assert quote_exact(_response("x", [_citation(1, "c1", "ruim 12.500\nvacatures")]), TEXTS) == [True]  # whitespace collapsed only
+    assert quote_exact(_response("x", [_citation(1, "c1", "ruim 12.500\nvacatures")]), TEXTS) == [
+        True
+    ]  # whitespace collapsed only
 
 
 def test_forecast_leak():
     assert forecast_leak("In 2027 komen er 9.700 banen bij. [1]", 2025)
     assert forecast_leak("Naar verwachting groeit de economie met 1,5%.", 2025)
-    assert not forecast_leak("Ik doe zelf geen voorspellingen. Wel staat in de bronnen: in 2024 was 53% moeilijk vervulbaar. [1]", 2025)
+    assert not forecast_leak(
+        "Ik doe zelf geen voorspellingen. Wel staat in de bronnen: in 2024 was 53% moeilijk vervulbaar. [1]", 2025
+    )
     assert not forecast_leak("Voor 2027 staat er niets in de bronnen.", 2025)  # a year, no figure
 
 
@@ -201,8 +252,13 @@ def test_forecast_leak():
 
 def _record(qid, qtype, answerable, response, evidence=(), must=(), ranked=()):
     q = {"id": qid, "type": qtype, "answerable": answerable, "evidence": list(evidence), "must_contain": list(must)}
-    return {"id": qid, "type": qtype, "answerable": answerable, "response": response,
-            "scores": score_response(q, response, list(ranked), TEXTS, JUDGE, 5, 2025)}
+    return {
+        "id": qid,
+        "type": qtype,
+        "answerable": answerable,
+        "response": response,
+        "scores": score_response(q, response, list(ranked), TEXTS, JUDGE, 5, 2025),
+    }
 
 
 def _refusal_records():
@@ -213,7 +269,12 @@ def _refusal_records():
         _record("a1", "factual", True, ok, evidence=[P1], must=["12.500"], ranked=[P1]),
         _record("a2", "factual", True, pred, evidence=[P1], must=["12.500"], ranked=[P2]),  # over-refusal
         _record("p1", "prediction_refuse", False, pred),
-        _record("p2", "prediction_refuse", False, _response("In 2027 komen er 9.700 banen bij. [1]", [_citation(1, "c1", P1)])),  # leak
+        _record(
+            "p2",
+            "prediction_refuse",
+            False,
+            _response("In 2027 komen er 9.700 banen bij. [1]", [_citation(1, "c1", P1)]),
+        ),  # leak
         _record("o1", "out_of_scope", False, oos),
         _record("o2", "out_of_scope", False, pred),  # refused, wrong reason
     ]
@@ -250,9 +311,21 @@ def test_summarise_has_every_metric_with_a_bootstrap_interval():
 @pytest.mark.parametrize(
     "sentence, passage, label",
     [
-        ("Er stonden 12500 vacatures open in Groningen.", "In Groningen stonden eind 2025 ruim 12.500 vacatures open.", "yes"),
-        ("Er stonden 13.500 vacatures open in Groningen.", "In Groningen stonden eind 2025 ruim 12.500 vacatures open.", "no"),
-        ("Vacatures in Groningen stonden open, vooral bij gemeenten, scholen en ziekenhuizen.", "In Groningen stonden veel vacatures open.", "partial"),
+        (
+            "Er stonden 12500 vacatures open in Groningen.",
+            "In Groningen stonden eind 2025 ruim 12.500 vacatures open.",
+            "yes",
+        ),
+        (
+            "Er stonden 13.500 vacatures open in Groningen.",
+            "In Groningen stonden eind 2025 ruim 12.500 vacatures open.",
+            "no",
+        ),
+        (
+            "Vacatures in Groningen stonden open, vooral bij gemeenten, scholen en ziekenhuizen.",
+            "In Groningen stonden veel vacatures open.",
+            "partial",
+        ),
         ("De kat zat op de mat.", "In Groningen stonden veel vacatures open.", "no"),
         ("70 procent van de werkgevers nam iemand aan.", "7 op de 10 werkgevers nam iemand aan.", "yes"),
     ],
@@ -275,22 +348,47 @@ def test_cohen_kappa_and_calibration(tmp_path):
     assert cohen_kappa(["yes", "no"], ["yes", "no"]) == pytest.approx(1.0)
     pairs = tmp_path / "pairs.jsonl"
     rows = [
-        {"id": "J1", "sentence": "Er stonden 12500 vacatures open.", "passage": "Er stonden 12.500 vacatures open.", "label": "yes"},
-        {"id": "J2", "sentence": "Er stonden 9000 vacatures open.", "passage": "Er stonden 12.500 vacatures open.", "label": "no"},
-        {"id": "J3", "sentence": "Er stonden veel vacatures open.", "passage": "Er stonden 12.500 vacatures open.", "label": "partial"},
+        {
+            "id": "J1",
+            "sentence": "Er stonden 12500 vacatures open.",
+            "passage": "Er stonden 12.500 vacatures open.",
+            "label": "yes",
+        },
+        {
+            "id": "J2",
+            "sentence": "Er stonden 9000 vacatures open.",
+            "passage": "Er stonden 12.500 vacatures open.",
+            "label": "no",
+        },
+        {
+            "id": "J3",
+            "sentence": "Er stonden veel vacatures open.",
+            "passage": "Er stonden 12.500 vacatures open.",
+            "label": "partial",
+        },
     ]
     pairs.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     c = calibrate(JUDGE, pairs)
-    assert c["n"] == 3 and c["confusion"]["no"]["no"] == 1 and c["agreement"] == pytest.approx(sum(c["confusion"][x][x] for x in c["confusion"]) / 3)
+    assert (
+        c["n"] == 3
+        and c["confusion"]["no"]["no"] == 1
+        and c["agreement"] == pytest.approx(sum(c["confusion"][x][x] for x in c["confusion"]) / 3)
+    )
 
 
 def _summary(values, question_set="dev_questions"):
-    return {"question_set": question_set, "systems": {"pipeline": {"metrics": {k: {"value": v} for k, v in values.items()}}}}
+    return {
+        "question_set": question_set,
+        "systems": {"pipeline": {"metrics": {k: {"value": v} for k, v in values.items()}}},
+    }
 
 
 def test_gate(tmp_path, capsys):
     thresholds = tmp_path / "t.toml"
-    thresholds.write_text("[dev_questions]\nhit_at_k = { min = 0.8 }  # measured 0.9\nover_refusal_rate = { max = 0.1 }\n", encoding="utf-8")
+    thresholds.write_text(
+        "[dev_questions]\nhit_at_k = { min = 0.8 }  # measured 0.9\nover_refusal_rate = { max = 0.1 }\n",
+        encoding="utf-8",
+    )
     summary = tmp_path / "summary.json"
     summary.write_text(json.dumps(_summary({"hit_at_k": 0.85, "over_refusal_rate": 0.05})), encoding="utf-8")
     assert gate.main(["--summary", str(summary), "--thresholds", str(thresholds)]) == 0
@@ -307,12 +405,15 @@ def test_gate(tmp_path, capsys):
 def test_load_questions_accepts_any_file_in_the_format(tmp_path):
     path = tmp_path / "new.jsonl"
     path.write_text(
-        '{"id": "X1", "question": "Hoeveel vacatures?", "type": "factual", "answerable": true, "must_contain": ["12.500"], "evidence": [], "split": "tune"}\n\n'
+        '{"id": "X1", "question": "Hoeveel vacatures?", "type": "factual", "answerable": true, '
+        '"must_contain": ["12.500"], "evidence": [], "split": "tune"}\n\n'
         '{"question": "Wat wordt de werkloosheid in 2030?", "type": "prediction_refuse"}\n',
         encoding="utf-8",
     )
     qs = load_questions(path)
-    assert qs[0]["split"] == "tune" and qs[1]["id"] == "new-3" and qs[1]["answerable"] is False and qs[1]["evidence"] == []
+    assert (
+        qs[0]["split"] == "tune" and qs[1]["id"] == "new-3" and qs[1]["answerable"] is False and qs[1]["evidence"] == []
+    )
     path.write_text("{not json}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="new.jsonl:1"):
         load_questions(path)

@@ -13,13 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, ROOT
 
 from assistant.backends import get_store
 from assistant.core import Assistant
 from assistant.index import ingest, load_snapshot
 from assistant.settings import Settings
-
-from conftest import CORPUS, ROOT
 
 NOTE_V1 = """# Factsheet werkgelegenheid
 
@@ -81,7 +80,11 @@ def test_reingest_skips_unchanged_replaces_changed_and_deletes_removed(small_cor
     assert "1.375" in texts(small_corpus) and "1.250" not in texts(small_corpus)
 
     manifest = small_corpus.manifest_path
-    manifest.write_text(manifest.read_text().replace('approved = true\napproved_by = "test"\nperiod', 'approved = false\napproved_by = "test"\nperiod'))
+    manifest.write_text(
+        manifest.read_text().replace(
+            'approved = true\napproved_by = "test"\nperiod', 'approved = false\napproved_by = "test"\nperiod'
+        )
+    )
     removed = ingest(small_corpus)
     assert removed.removed == ["onbenut"] and removed.skipped == {"onbenut": "unapproved"}
     store = get_store(small_corpus)
@@ -125,7 +128,9 @@ def test_an_ingest_killed_halfway_leaves_the_previous_index_usable(small_corpus)
         "ASSISTANT_INDEX_DIR": str(small_corpus.index_dir),
         "ASSISTANT_EMBEDDING_CACHE": str(small_corpus.embedding_cache),
     }
-    proc = subprocess.run([sys.executable, "-c", _KILL_AFTER_FIRST_UPSERT], env=env, cwd=ROOT, capture_output=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILL_AFTER_FIRST_UPSERT], env=env, cwd=ROOT, capture_output=True, timeout=300
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
 
     assert texts(small_corpus) == before  # readers see exactly the old version
@@ -151,7 +156,11 @@ def chroma_server(tmp_path_factory):
     binary = Path(sys.executable).parent / "chroma"
     port = _free_port()
     data = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen([str(binary), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(binary), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:

@@ -40,7 +40,9 @@ def test_a_question_about_a_forecast_is_not_a_request_for_one(question):
 
 
 def test_other_shorthand_lookalikes_stay_as_written():
-    assert expand_notation("Wat betekent de H2-economie voor Groningen?") == "Wat betekent de H2-economie voor Groningen?"
+    assert (
+        expand_notation("Wat betekent de H2-economie voor Groningen?") == "Wat betekent de H2-economie voor Groningen?"
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,8 +110,12 @@ def test_a_future_year_alone_on_an_off_domain_topic_is_refused_as_out_of_scope(a
 
 
 def test_what_is_counted_is_the_head_of_a_compound():
-    """"defensievacatures" are vacatures: a sentence about defence staff in fte does not count them."""
-    texts = ["Defensie wil in 2030 100.000 fte personeel hebben.", "Er staan 200 vacatures open bij defensie.", "De bouw groeit."]
+    """ "defensievacatures" are vacatures: a sentence about defence staff in fte does not count them."""
+    texts = [
+        "Defensie wil in 2030 100.000 fte personeel hebben.",
+        "Er staan 200 vacatures open bij defensie.",
+        "De bouw groeit.",
+    ]
     weights = TermWeights(texts)
     guard = Guard(weights, DATA_YEAR, texts)
     q = analyse("Wat is jouw voorspelling voor het aantal defensievacatures in 2030?", DATA_YEAR)

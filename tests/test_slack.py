@@ -18,15 +18,14 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from chat_servers import Call, Recorder, serve
 from fastapi import FastAPI
 
 from assistant.audit import AuditLog
-from assistant.channels import Services
-from assistant.channels import slack
+from assistant.channels import Services, slack
 from assistant.channels.render import EMPTY_HINT, FEEDBACK_THANKS, FILE_HINT, REFUSAL_TITLE, page_label
 from assistant.settings import SlackSettings
 from assistant.types import Answer, Citation
-from chat_servers import Call, Recorder, serve
 
 DATA = Path(__file__).parent / "data"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -50,11 +49,24 @@ def slack_api_respond(call: Call) -> tuple[int, dict]:
     if call.path.startswith("/respond/"):
         return 200, {"ok": True}
     if method == "auth.test":
-        return 200, {"ok": True, "url": "https://uwv-test.slack.com/", "team": "Test", "user": "aimi", "team_id": "T0TEAM", "user_id": BOT_USER, "bot_id": "B0BOT"}
+        return 200, {
+            "ok": True,
+            "url": "https://uwv-test.slack.com/",
+            "team": "Test",
+            "user": "aimi",
+            "team_id": "T0TEAM",
+            "user_id": BOT_USER,
+            "bot_id": "B0BOT",
+        }
     if method == "chat.postMessage":
         if call.json.get("channel") == "C0NOTIN":
             return 200, {"ok": False, "error": "not_in_channel"}
-        return 200, {"ok": True, "channel": call.json.get("channel"), "ts": new_ts(), "message": {"text": call.json.get("text", "")}}
+        return 200, {
+            "ok": True,
+            "channel": call.json.get("channel"),
+            "ts": new_ts(),
+            "message": {"text": call.json.get("text", "")},
+        }
     if method == "chat.postEphemeral":
         return 200, {"ok": True, "message_ts": new_ts()}
     return 200, {"ok": False, "error": "unknown_method"}
@@ -63,10 +75,14 @@ def slack_api_respond(call: Call) -> tuple[int, dict]:
 @pytest.fixture(scope="module")
 def slack_app(index_settings, assistant, tmp_path_factory):
     with Recorder(slack_api_respond) as api:
-        settings = index_settings.model_copy(update={
-            "audit_db": tmp_path_factory.mktemp("slack-audit") / "audit.sqlite3",
-            "slack": SlackSettings(signing_secret=SECRET, bot_token="xoxb-test-token", api_base_url=f"{api.url}/api/"),
-        })
+        settings = index_settings.model_copy(
+            update={
+                "audit_db": tmp_path_factory.mktemp("slack-audit") / "audit.sqlite3",
+                "slack": SlackSettings(
+                    signing_secret=SECRET, bot_token="xoxb-test-token", api_base_url=f"{api.url}/api/"
+                ),
+            }
+        )
         services = Services(settings, AuditLog(settings.audit_db), _assistant=assistant)
         app = FastAPI()
         slack.mount(app, services)
@@ -153,7 +169,11 @@ def test_app_mention_answered_in_thread_with_cited_blocks(slack_app):
     assert "[1]" in blocks[0]["text"]["text"]
 
     [actions] = [b for b in blocks if b["type"] == "actions"]
-    assert [e["action_id"] for e in actions["elements"]] == ["feedback:helpful", "feedback:not_helpful", "feedback:missing_source"]
+    assert [e["action_id"] for e in actions["elements"]] == [
+        "feedback:helpful",
+        "feedback:not_helpful",
+        "feedback:missing_source",
+    ]
     assert {e["value"] for e in actions["elements"]} == {row["id"]}
 
 
@@ -195,13 +215,18 @@ def test_slash_command_opens_a_thread_and_answers_in_it(slack_app):
     root, answer = slack_app.api.wait_for(posts(slack_app, "C0COMMAND"), count=2)
     assert "thread_ts" not in root.json, "the question opens a new thread"
     assert FACTUAL in root.json["text"] and "<@U0ADVISOR>" in root.json["text"]
-    [row] = [r for r in slack_app.services.audit.recent(500) if (r["conversation_id"] or "").startswith("slack:C0COMMAND:")]
+    [row] = [
+        r for r in slack_app.services.audit.recent(500) if (r["conversation_id"] or "").startswith("slack:C0COMMAND:")
+    ]
     assert answer.json["thread_ts"] == row["conversation_id"].rsplit(":", 1)[1]
     assert "*[1]*" in block_text(answer.json["blocks"])
 
 
 def test_slash_command_where_the_bot_cannot_post_answers_privately(slack_app):
-    fields = load("slack_slash_command.json") | {"channel_id": "C0NOTIN", "response_url": f"{slack_app.api.url}/respond/cmd2"}
+    fields = load("slack_slash_command.json") | {
+        "channel_id": "C0NOTIN",
+        "response_url": f"{slack_app.api.url}/respond/cmd2",
+    }
     assert post_form(slack_app, fields).status_code == 200
     [reply] = slack_app.api.wait_for(lambda c: c.path == "/respond/cmd2")
     assert reply.json["response_type"] == "ephemeral"
@@ -244,7 +269,9 @@ def test_feedback_for_an_unknown_answer_says_so(slack_app):
     payload["actions"][0]["value"] = "no-such-answer"
     payload["channel"]["id"] = payload["container"]["channel_id"] = "C0UNKNOWN"
     assert post_form(slack_app, {"payload": json.dumps(payload)}).status_code == 200
-    [reply] = slack_app.api.wait_for(lambda c: c.path.endswith("/chat.postEphemeral") and c.json.get("channel") == "C0UNKNOWN")
+    [reply] = slack_app.api.wait_for(
+        lambda c: c.path.endswith("/chat.postEphemeral") and c.json.get("channel") == "C0UNKNOWN"
+    )
     assert "niet (meer) bekend" in reply.json["text"]
 
 
@@ -261,7 +288,12 @@ def test_forged_stale_and_replayed_requests_are_rejected(slack_app):
 
     unsigned = event("slack_app_mention.json", channel="C0UNSIGNED")
     body = json.dumps(unsigned).encode()
-    assert httpx.post(f"{slack_app.url}/slack/events", content=body, headers={"Content-Type": "application/json"}).status_code == 401
+    assert (
+        httpx.post(
+            f"{slack_app.url}/slack/events", content=body, headers={"Content-Type": "application/json"}
+        ).status_code
+        == 401
+    )
 
     genuine = event("slack_app_mention.json", channel="C0REPLAY")
     body = json.dumps(genuine).encode()
@@ -281,17 +313,34 @@ def test_slack_retries_do_not_answer_twice(slack_app):
     payload = event("slack_app_mention.json", channel="C0RETRY")
     assert post_event(slack_app, payload).status_code == 200
     # A retry is signed afresh, with a later timestamp.
-    retry = post_event(slack_app, payload, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
-                       timestamp=int(time.time()) + 1)
+    retry = post_event(
+        slack_app,
+        payload,
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+        timestamp=int(time.time()) + 1,
+    )
     assert retry.status_code == 200
     slack_app.api.wait_for(posts(slack_app, "C0RETRY"))
     time.sleep(0.5)
     assert len(slack_app.api.matching(posts(slack_app, "C0RETRY"))) == 1
-    assert len([r for r in slack_app.services.audit.recent(500) if (r["conversation_id"] or "").startswith("slack:C0RETRY:")]) == 1
+    assert (
+        len(
+            [
+                r
+                for r in slack_app.services.audit.recent(500)
+                if (r["conversation_id"] or "").startswith("slack:C0RETRY:")
+            ]
+        )
+        == 1
+    )
 
 
 def test_url_verification_challenge(slack_app):
-    payload = {"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}
+    payload = {
+        "token": "legacy",
+        "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+        "type": "url_verification",
+    }
     response = post_event(slack_app, payload)
     assert response.status_code == 200
     assert response.json()["challenge"] == payload["challenge"]
@@ -354,14 +403,21 @@ def test_events_that_are_not_questions_are_acknowledged_silently(slack_app, name
 def long_answer(n_citations: int) -> Answer:
     citations = [
         Citation(
-            n=n, source_id=f"src-{n}", title=f"Regio in Beeld 2025-2026 Groningen & Noord-Drenthe <deel {n}> " * 3,
-            publisher="UWV", url=f"https://www.werk.nl/arbeidsmarktinformatie/regio?deel={n}&x=1", page=str(n),
-            section="Hoofdstuk 3 | Vacatures " + "en spanning " * 20, quote=f"Passage {n}: " + "de vraag naar personeel blijft hoog " * 60,
+            n=n,
+            source_id=f"src-{n}",
+            title=f"Regio in Beeld 2025-2026 Groningen & Noord-Drenthe <deel {n}> " * 3,
+            publisher="UWV",
+            url=f"https://www.werk.nl/arbeidsmarktinformatie/regio?deel={n}&x=1",
+            page=str(n),
+            section="Hoofdstuk 3 | Vacatures " + "en spanning " * 20,
+            quote=f"Passage {n}: " + "de vraag naar personeel blijft hoog " * 60,
             chunk_id=f"c{n}",
         )
         for n in range(1, n_citations + 1)
     ]
-    text = " ".join(f"Bewering nummer {n} over de arbeidsmarkt in Groningen. [{n}]" for n in range(1, n_citations + 1)) * 4
+    text = (
+        " ".join(f"Bewering nummer {n} over de arbeidsmarkt in Groningen. [{n}]" for n in range(1, n_citations + 1)) * 4
+    )
     return Answer(question="Lange vraag?", answer=text, citations=citations)
 
 
@@ -402,9 +458,14 @@ def test_manifests_match_the_app():
         assert [c["command"] for c in manifest["features"]["slash_commands"]] == [SlackSettings().command]
         assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
         assert manifest["settings"]["interactivity"]["is_enabled"] is True
-        assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= set(manifest["oauth_config"]["scopes"]["bot"])
-    urls = [http["settings"]["event_subscriptions"]["request_url"], http["settings"]["interactivity"]["request_url"],
-            http["features"]["slash_commands"][0]["url"]]
+        assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= set(
+            manifest["oauth_config"]["scopes"]["bot"]
+        )
+    urls = [
+        http["settings"]["event_subscriptions"]["request_url"],
+        http["settings"]["interactivity"]["request_url"],
+        http["features"]["slash_commands"][0]["url"],
+    ]
     assert all(u.startswith("https://") and u.endswith(slack.EVENTS_PATH) for u in urls)
     assert http["settings"]["socket_mode_enabled"] is False and socket_mode["settings"]["socket_mode_enabled"] is True
 
@@ -414,16 +475,24 @@ def test_mounted_by_the_web_app(index_settings, assistant, tmp_path):
 
     from assistant.channels.web import create_app
 
-    settings = index_settings.model_copy(update={
-        "audit_db": tmp_path / "audit.sqlite3",
-        "slack": SlackSettings(signing_secret=SECRET, bot_token="xoxb-test-token", api_base_url="http://127.0.0.1:9/api/"),
-    })
+    settings = index_settings.model_copy(
+        update={
+            "audit_db": tmp_path / "audit.sqlite3",
+            "slack": SlackSettings(
+                signing_secret=SECRET, bot_token="xoxb-test-token", api_base_url="http://127.0.0.1:9/api/"
+            ),
+        }
+    )
     app = create_app(settings, Services(settings, AuditLog(settings.audit_db), _assistant=assistant))
     body = json.dumps({"token": "legacy", "challenge": "web-app-challenge", "type": "url_verification"}).encode()
     with TestClient(app) as client:
-        response = client.post("/slack/events", content=body, headers={"Content-Type": "application/json", **sign(body)})
+        response = client.post(
+            "/slack/events", content=body, headers={"Content-Type": "application/json", **sign(body)}
+        )
         assert response.status_code == 200 and response.json()["challenge"] == "web-app-challenge"
-        assert client.post("/slack/events", content=body, headers={"Content-Type": "application/json"}).status_code == 401
+        assert (
+            client.post("/slack/events", content=body, headers={"Content-Type": "application/json"}).status_code == 401
+        )
 
 
 def test_not_mounted_without_configuration(index_settings, assistant, tmp_path):
@@ -436,6 +505,8 @@ def test_not_mounted_without_configuration(index_settings, assistant, tmp_path):
 def test_signing_secret_without_bot_token_is_a_config_error(index_settings, assistant, tmp_path):
     from assistant.errors import ConfigError
 
-    settings = index_settings.model_copy(update={"audit_db": tmp_path / "audit.sqlite3", "slack": SlackSettings(signing_secret=SECRET)})
+    settings = index_settings.model_copy(
+        update={"audit_db": tmp_path / "audit.sqlite3", "slack": SlackSettings(signing_secret=SECRET)}
+    )
     with pytest.raises(ConfigError, match="ASSISTANT_SLACK__BOT_TOKEN"):
         slack.mount(FastAPI(), Services(settings, AuditLog(settings.audit_db), _assistant=assistant))

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS
 from pypdf import PdfReader, PdfWriter
 
 from assistant.chunking import chunk_document, chunk_sentences, document_sentences, split_sentences
@@ -14,16 +15,20 @@ from assistant.errors import ConfigError, CorpusError
 from assistant.settings import ChunkingSettings
 from assistant.sources import load_document, load_manifest
 
-from conftest import CORPUS
-
 REPORT = CORPUS / "regio-in-beeld-2025-2026-groningen.pdf"
 TODAY = date(2026, 1, 15)
 
 
 def entry(id_: str, file: str, kind: str = "report", **extra) -> str:
     fields = {
-        "id": f'"{id_}"', "title": f'"Titel {id_}"', "publisher": '"UWV"', "kind": f'"{kind}"',
-        "file": f'"{file}"', "published": "2025-11-01", "approved": "true", "approved_by": '"test"',
+        "id": f'"{id_}"',
+        "title": f'"Titel {id_}"',
+        "publisher": '"UWV"',
+        "kind": f'"{kind}"',
+        "file": f'"{file}"',
+        "published": "2025-11-01",
+        "approved": "true",
+        "approved_by": '"test"',
     }
     fields.update(extra)
     return "[[source]]\n" + "".join(f"{k} = {v}\n" for k, v in fields.items()) + "\n"

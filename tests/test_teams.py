@@ -18,15 +18,14 @@ from types import SimpleNamespace
 import httpx
 import jsonschema
 import pytest
+from chat_servers import Call, Recorder, serve
 from fastapi import FastAPI
 
 from assistant.audit import AuditLog
-from assistant.channels import Services
-from assistant.channels import teams
+from assistant.channels import Services, teams
 from assistant.channels.render import EMPTY_HINT, FEEDBACK_THANKS, FILE_HINT, REFUSAL_TITLE, page_label
 from assistant.settings import TeamsSettings
 from assistant.types import Answer, Citation
-from chat_servers import Call, Recorder, serve
 
 DATA = Path(__file__).parent / "data"
 WEBHOOK_SECRET = base64.b64encode(b"teams-outgoing-webhook-security-token-32b").decode()
@@ -48,10 +47,12 @@ def validate_card(card: dict) -> None:
 def teams_app(index_settings, assistant, tmp_path_factory):
     replies = iter(range(1, 10_000))
     with Recorder(lambda call: (200, {"id": f"reply-{next(replies)}"})) as connector:
-        settings = index_settings.model_copy(update={
-            "audit_db": tmp_path_factory.mktemp("teams-audit") / "audit.sqlite3",
-            "teams": TeamsSettings(outgoing_webhook_secret=WEBHOOK_SECRET, bot_enabled=True),
-        })
+        settings = index_settings.model_copy(
+            update={
+                "audit_db": tmp_path_factory.mktemp("teams-audit") / "audit.sqlite3",
+                "teams": TeamsSettings(outgoing_webhook_secret=WEBHOOK_SECRET, bot_enabled=True),
+            }
+        )
         services = Services(settings, AuditLog(settings.audit_db), _assistant=assistant)
         assistant.ask(FACTUAL)  # warm, as the app's startup does: the webhook has 5 seconds per answer
         app = FastAPI()
@@ -68,7 +69,9 @@ def audit_rows(app, conversation_id: str) -> list[dict]:
 # Outgoing webhook
 
 
-def webhook_payload(text: str | None = None, *, message_id: str | None = None, sent: datetime | None = None, **fields) -> dict:
+def webhook_payload(
+    text: str | None = None, *, message_id: str | None = None, sent: datetime | None = None, **fields
+) -> dict:
     payload = copy.deepcopy(load("teams_webhook_message.json"))
     stamp = (sent or datetime.now(timezone.utc)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     payload["timestamp"] = payload["localTimestamp"] = stamp
@@ -82,10 +85,17 @@ def webhook_payload(text: str | None = None, *, message_id: str | None = None, s
     return payload
 
 
-def post_webhook(app, payload: dict, *, secret: str = WEBHOOK_SECRET, authorization: str | None = None) -> httpx.Response:
+def post_webhook(
+    app, payload: dict, *, secret: str = WEBHOOK_SECRET, authorization: str | None = None
+) -> httpx.Response:
     body = json.dumps(payload).encode()
     auth = authorization if authorization is not None else teams.sign(secret, body)
-    return httpx.post(f"{app.url}{teams.WEBHOOK_PATH}", content=body, headers={"Content-Type": "application/json", "Authorization": auth}, timeout=10)
+    return httpx.post(
+        f"{app.url}{teams.WEBHOOK_PATH}",
+        content=body,
+        headers={"Content-Type": "application/json", "Authorization": auth},
+        timeout=10,
+    )
 
 
 def test_webhook_answers_synchronously_with_sources(teams_app):
@@ -157,7 +167,9 @@ def test_webhook_bad_input_gets_a_sensible_reply(teams_app, text, expected):
 
 def test_webhook_attachment_only_message(teams_app):
     payload = webhook_payload("<at>Aimi</at>")
-    payload["attachments"] = [{"contentType": "image/png", "contentUrl": "https://example.invalid/a.png", "name": "grafiek.png"}]
+    payload["attachments"] = [
+        {"contentType": "image/png", "contentUrl": "https://example.invalid/a.png", "name": "grafiek.png"}
+    ]
     response = post_webhook(teams_app, payload)
     assert response.status_code == 200
     assert response.json()["text"] == FILE_HINT
@@ -165,7 +177,11 @@ def test_webhook_attachment_only_message(teams_app):
 
 def test_webhook_rejects_malformed_json_with_a_valid_hmac(teams_app):
     body = b"{not json"
-    response = httpx.post(f"{teams_app.url}{teams.WEBHOOK_PATH}", content=body, headers={"Authorization": teams.sign(WEBHOOK_SECRET, body)})
+    response = httpx.post(
+        f"{teams_app.url}{teams.WEBHOOK_PATH}",
+        content=body,
+        headers={"Authorization": teams.sign(WEBHOOK_SECRET, body)},
+    )
     assert response.status_code == 400
 
 
@@ -237,9 +253,15 @@ def test_bot_channel_mention_is_stripped_and_answered_in_the_thread(teams_app):
 
 
 def test_bot_keeps_thread_context(teams_app):
-    conversation = {"id": f"19:ctx@thread.tacv2;messageid={time.time_ns()}", "conversationType": "channel", "isGroup": True}
+    conversation = {
+        "id": f"19:ctx@thread.tacv2;messageid={time.time_ns()}",
+        "conversationType": "channel",
+        "isGroup": True,
+    }
     first = activity("teams_bot_channel_mention.json", teams_app, conversation=conversation)
-    second = activity("teams_bot_channel_mention.json", teams_app, conversation=conversation, text="<at>Aimi</at> En in de zorg?")
+    second = activity(
+        "teams_bot_channel_mention.json", teams_app, conversation=conversation, text="<at>Aimi</at> En in de zorg?"
+    )
     assert send_activity(teams_app, first).status_code == 200
     assert send_activity(teams_app, second).status_code == 200
     assert replies_to(teams_app, second)
@@ -247,7 +269,9 @@ def test_bot_keeps_thread_context(teams_app):
 
 
 def test_bot_prediction_card_is_a_refusal(teams_app):
-    payload = activity("teams_bot_personal_message.json", teams_app, conversation={"id": f"personal-{time.time_ns()}"}, text=PREDICTION)
+    payload = activity(
+        "teams_bot_personal_message.json", teams_app, conversation={"id": f"personal-{time.time_ns()}"}, text=PREDICTION
+    )
     assert send_activity(teams_app, payload).status_code == 200
     [reply] = replies_to(teams_app, payload)
     [card] = cards_of(reply)
@@ -287,8 +311,19 @@ def test_bot_feedback_for_an_unknown_answer(teams_app):
         ({"text": "<at>Aimi</at>"}, EMPTY_HINT),
         ({"text": "<at>Aimi</at> 😀"}, "Stel een vraag in woorden."),
         ({"text": "<at>Aimi</at> " + "Hoeveel vacatures zijn er in Groningen? " * 125}, "De vraag is te lang"),
-        ({"text": "", "attachments": [{"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "rapport.pdf",
-                                       "content": {"downloadUrl": "https://example.invalid/rapport.pdf", "fileType": "pdf"}}]}, FILE_HINT),
+        (
+            {
+                "text": "",
+                "attachments": [
+                    {
+                        "contentType": "application/vnd.microsoft.teams.file.download.info",
+                        "name": "rapport.pdf",
+                        "content": {"downloadUrl": "https://example.invalid/rapport.pdf", "fileType": "pdf"},
+                    }
+                ],
+            },
+            FILE_HINT,
+        ),
     ],
     ids=["empty-mention", "emoji-only", "5000-chars", "file-only"],
 )
@@ -305,7 +340,14 @@ def test_bot_bad_input_gets_a_sensible_reply(teams_app, fields, expected):
         ({"type": "conversationUpdate"}, 200),
         ({"type": "typing"}, 200),
         ({"type": "messageReaction", "reactionsAdded": [{"type": "like"}]}, 200),
-        ({"type": "invoke", "name": "adaptiveCard/action", "value": {"action": {"type": "Action.Execute", "verb": "x"}}}, 501),
+        (
+            {
+                "type": "invoke",
+                "name": "adaptiveCard/action",
+                "value": {"action": {"type": "Action.Execute", "verb": "x"}},
+            },
+            501,
+        ),
         ({"type": "somethingNew"}, 200),
     ],
     ids=["conversation-update", "typing", "reaction", "unknown-invoke", "unknown-type"],
@@ -322,7 +364,10 @@ def test_bot_without_app_id_refuses_a_remote_service_url(teams_app):
     assert send_activity(teams_app, payload).status_code == 401
 
 
-@pytest.mark.parametrize("body, content_type, status", [(b"{broken", "application/json", 400), (b"{}", "application/json", 400), (b"x", "text/plain", 415)])
+@pytest.mark.parametrize(
+    "body, content_type, status",
+    [(b"{broken", "application/json", 400), (b"{}", "application/json", 400), (b"x", "text/plain", 415)],
+)
 def test_bot_rejects_malformed_requests(teams_app, body, content_type, status):
     response = httpx.post(f"{teams_app.url}{teams.MESSAGES_PATH}", content=body, headers={"Content-Type": content_type})
     assert response.status_code == status
@@ -335,14 +380,26 @@ def test_bot_rejects_malformed_requests(teams_app, body, content_type, status):
 def long_answer(n_citations: int, refused: bool = False) -> Answer:
     citations = [
         Citation(
-            n=n, source_id=f"src-{n}", title=f"Regio in Beeld 2025-2026 Groningen [deel {n}] " * 4, publisher="UWV",
-            url=f"https://www.werk.nl/arbeidsmarktinformatie/regio?deel={n}", page=str(n), section="Vacatures " * 30,
-            quote=f"Passage {n}: " + "de vraag naar personeel blijft hoog " * 60, chunk_id=f"c{n}",
+            n=n,
+            source_id=f"src-{n}",
+            title=f"Regio in Beeld 2025-2026 Groningen [deel {n}] " * 4,
+            publisher="UWV",
+            url=f"https://www.werk.nl/arbeidsmarktinformatie/regio?deel={n}",
+            page=str(n),
+            section="Vacatures " * 30,
+            quote=f"Passage {n}: " + "de vraag naar personeel blijft hoog " * 60,
+            chunk_id=f"c{n}",
         )
         for n in range(1, n_citations + 1)
     ]
     text = " ".join(f"Bewering nummer {n} over de arbeidsmarkt. [{n}]" for n in range(1, n_citations + 1)) * 4
-    return Answer(question="Lange vraag?", answer=text, citations=citations, refused=refused, refusal_reason="prediction" if refused else None)
+    return Answer(
+        question="Lange vraag?",
+        answer=text,
+        citations=citations,
+        refused=refused,
+        refusal_reason="prediction" if refused else None,
+    )
 
 
 @pytest.mark.parametrize("n_citations, refused", [(40, False), (40, True), (400, False)])
@@ -398,14 +455,18 @@ def test_mounted_by_the_web_app(index_settings, assistant, tmp_path):
 
     from assistant.channels.web import create_app
 
-    settings = index_settings.model_copy(update={
-        "audit_db": tmp_path / "audit.sqlite3",
-        "teams": TeamsSettings(outgoing_webhook_secret=WEBHOOK_SECRET, bot_enabled=True),
-    })
+    settings = index_settings.model_copy(
+        update={
+            "audit_db": tmp_path / "audit.sqlite3",
+            "teams": TeamsSettings(outgoing_webhook_secret=WEBHOOK_SECRET, bot_enabled=True),
+        }
+    )
     app = create_app(settings, Services(settings, AuditLog(settings.audit_db), _assistant=assistant))
     body = json.dumps(webhook_payload("<at>Aimi</at>")).encode()
     with TestClient(app) as client:
-        response = client.post(teams.WEBHOOK_PATH, content=body, headers={"Authorization": teams.sign(WEBHOOK_SECRET, body)})
+        response = client.post(
+            teams.WEBHOOK_PATH, content=body, headers={"Authorization": teams.sign(WEBHOOK_SECRET, body)}
+        )
         assert response.status_code == 200 and response.json()["text"] == EMPTY_HINT
         assert client.post(teams.MESSAGES_PATH, content=b"x", headers={"Content-Type": "text/plain"}).status_code == 415
 
@@ -414,7 +475,10 @@ def test_bot_with_app_id_needs_tenant_and_password(index_settings, assistant, tm
     from assistant.errors import ConfigError
 
     for teams_settings, message in [
-        (TeamsSettings(bot_enabled=True, app_id="11111111-2222-4333-8444-555555555555", app_password="pw"), "TENANT_ID"),
+        (
+            TeamsSettings(bot_enabled=True, app_id="11111111-2222-4333-8444-555555555555", app_password="pw"),
+            "TENANT_ID",
+        ),
         (TeamsSettings(bot_enabled=True, app_id="11111111-2222-4333-8444-555555555555", tenant_id="t"), "APP_PASSWORD"),
     ]:
         settings = index_settings.model_copy(update={"audit_db": tmp_path / "audit.sqlite3", "teams": teams_settings})
@@ -425,10 +489,14 @@ def test_bot_with_app_id_needs_tenant_and_password(index_settings, assistant, tm
 def test_bot_with_app_id_rejects_unauthenticated_activities(index_settings, assistant, tmp_path):
     from fastapi.testclient import TestClient
 
-    settings = index_settings.model_copy(update={
-        "audit_db": tmp_path / "audit.sqlite3",
-        "teams": TeamsSettings(bot_enabled=True, app_id="11111111-2222-4333-8444-555555555555", app_password="pw", tenant_id="t"),
-    })
+    settings = index_settings.model_copy(
+        update={
+            "audit_db": tmp_path / "audit.sqlite3",
+            "teams": TeamsSettings(
+                bot_enabled=True, app_id="11111111-2222-4333-8444-555555555555", app_password="pw", tenant_id="t"
+            ),
+        }
+    )
     app = FastAPI()
     teams.mount(app, Services(settings, AuditLog(settings.audit_db), _assistant=assistant))
     payload = load("teams_bot_personal_message.json") | {"serviceUrl": "http://127.0.0.1:9/"}

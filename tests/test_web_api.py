@@ -20,8 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.audit import AuditLog
-from assistant.channels import Services
-from assistant.channels import web
+from assistant.channels import Services, web
 from assistant.errors import AssistantError, BackendError, ConfigError, CorpusError, IndexNotBuiltError, QuestionError
 from assistant.settings import Settings, WebSettings
 from assistant.types import Answer
@@ -30,7 +29,20 @@ ROOT = Path(__file__).resolve().parent.parent
 FACTUAL = "Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"
 PREDICTION = "Wat is jouw eigen voorspelling voor het aantal vacatures in Groningen in 2031?"
 FOLLOW_UP = "En in de zorg?"
-DUTCH = ("vraag", "verzoek", "gesprek", "sleutel", "bron", "passage", "probeer", "te veel", "te groot", "antwoord", "adres", "geïndexeerd")
+DUTCH = (
+    "vraag",
+    "verzoek",
+    "gesprek",
+    "sleutel",
+    "bron",
+    "passage",
+    "probeer",
+    "te veel",
+    "te groot",
+    "antwoord",
+    "adres",
+    "geïndexeerd",
+)
 
 
 def make_services(index_settings, assistant, tmp_path, **web) -> Services:
@@ -81,7 +93,14 @@ def test_ask_returns_the_core_contract_with_answer_id(client, services):
     assert set(body) == set(Answer.model_fields) | {"answer_id"}
     assert body["refused"] is False and "[1]" in body["answer"]
     first = body["citations"][0]
-    assert first["n"] == 1 and first["page"] and first["quote"] and first["chunk_id"] and first["title"] and first["publisher"]
+    assert (
+        first["n"] == 1
+        and first["page"]
+        and first["quote"]
+        and first["chunk_id"]
+        and first["title"]
+        and first["publisher"]
+    )
     record = services.audit.recent(1)[0]
     assert record["id"] == body["answer_id"] and record["channel"] == "api" and record["question"] == FACTUAL
     cited = record["citations"][0]
@@ -198,19 +217,29 @@ def test_unknown_passage_is_404(client):
 
 def test_feedback_is_stored_for_the_content_team(client, services):
     answer_id = client.post("/api/ask", json={"question": FACTUAL}).json()["answer_id"]
-    for rating, note in (("helpful", ""), ("not_helpful", "te algemeen"), ("missing_source", "CBS-cijfers over de zorg ontbreken")):
+    for rating, note in (
+        ("helpful", ""),
+        ("not_helpful", "te algemeen"),
+        ("missing_source", "CBS-cijfers over de zorg ontbreken"),
+    ):
         response = client.post(f"/api/answers/{answer_id}/feedback", json={"rating": rating, "note": note})
         assert response.status_code == 201 and response.json()["answer_id"] == answer_id
     feedback = services.audit.recent(1)[0]["feedback"]
     assert [(f["rating"], f["note"], f["channel"]) for f in feedback] == [
-        ("helpful", "", "web"), ("not_helpful", "te algemeen", "web"), ("missing_source", "CBS-cijfers over de zorg ontbreken", "web"),
+        ("helpful", "", "web"),
+        ("not_helpful", "te algemeen", "web"),
+        ("missing_source", "CBS-cijfers over de zorg ontbreken", "web"),
     ]
 
 
 def test_feedback_on_unknown_answer_or_with_bad_rating(client):
-    assert_dutch_error(client.post("/api/answers/onbekend/feedback", json={"rating": "helpful"}), 404, "answer_not_found")
+    assert_dutch_error(
+        client.post("/api/answers/onbekend/feedback", json={"rating": "helpful"}), 404, "answer_not_found"
+    )
     answer_id = client.post("/api/ask", json={"question": FACTUAL}).json()["answer_id"]
-    message = assert_dutch_error(client.post(f"/api/answers/{answer_id}/feedback", json={"rating": "super"}), 422, "invalid_request")
+    message = assert_dutch_error(
+        client.post(f"/api/answers/{answer_id}/feedback", json={"rating": "super"}), 422, "invalid_request"
+    )
     assert "rating" in message and "missing_source" in message
 
 
@@ -221,7 +250,11 @@ def test_health_and_readiness(client, assistant):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "sources": len(assistant.sources), "passages": len(assistant.snapshot.chunks)}
+    assert ready.json() == {
+        "status": "ready",
+        "sources": len(assistant.sources),
+        "passages": len(assistant.snapshot.chunks),
+    }
 
 
 def test_chat_page_and_static_files_need_nothing_external(client):
@@ -231,7 +264,12 @@ def test_chat_page_and_static_files_need_nothing_external(client):
     assert '<html lang="nl">' in page.text and "/static/app.js" in page.text and "/static/style.css" in page.text
     for name in ("app.js", "style.css", "docs.js", "docs.css"):
         asset = client.get(f"/static/{name}")
-        assert asset.status_code == 200 and "//cdn" not in asset.text and "http://" not in asset.text and "https://" not in asset.text
+        assert (
+            asset.status_code == 200
+            and "//cdn" not in asset.text
+            and "http://" not in asset.text
+            and "https://" not in asset.text
+        )
     assert "https://" not in page.text.replace('rel="noopener noreferrer"', "")
 
 
@@ -244,8 +282,18 @@ def test_static_files_are_package_data():
 def test_openapi_schema_and_offline_docs(client):
     schema = client.get("/openapi.json").json()
     paths = set(schema["paths"])
-    assert {"/api/ask", "/api/chat", "/api/chat/stream", "/api/conversations", "/api/conversations/{conversation_id}",
-            "/api/answers/{answer_id}/feedback", "/api/sources", "/api/passages/{chunk_id}", "/healthz", "/readyz"} <= paths
+    assert {
+        "/api/ask",
+        "/api/chat",
+        "/api/chat/stream",
+        "/api/conversations",
+        "/api/conversations/{conversation_id}",
+        "/api/answers/{answer_id}/feedback",
+        "/api/sources",
+        "/api/passages/{chunk_id}",
+        "/healthz",
+        "/readyz",
+    } <= paths
     assert schema["paths"]["/api/ask"]["post"]["responses"]["429"]
     docs = client.get("/docs")
     assert docs.status_code == 200 and "/static/docs.js" in docs.text and "cdn" not in docs.text
@@ -262,13 +310,33 @@ def test_openapi_schema_and_offline_docs(client):
         ({"json": {"question": "   "}}, 400, "invalid_question", "leeg"),
         ({"json": {"question": "?!"}}, 400, "invalid_question", "woorden"),
         ({"json": {"question": "vacatures " * 1000}}, 400, "invalid_question", "te lang"),
-        ({"content": b'{"question": "Hoeveel', "headers": {"content-type": "application/json"}}, 400, "invalid_json", "geen geldige json"),
+        (
+            {"content": b'{"question": "Hoeveel', "headers": {"content-type": "application/json"}},
+            400,
+            "invalid_json",
+            "geen geldige json",
+        ),
         ({"json": {"vraag": FACTUAL}}, 422, "invalid_request", "'question' ontbreekt"),
         ({"json": {"question": 42}}, 422, "invalid_request", "moet tekst zijn"),
         ({"json": ["Hoeveel vacatures?"]}, 422, "invalid_request", "json-object"),
-        ({"content": b"question=hallo", "headers": {"content-type": "application/x-www-form-urlencoded"}}, 422, "invalid_request", "json-object"),
+        (
+            {"content": b"question=hallo", "headers": {"content-type": "application/x-www-form-urlencoded"}},
+            422,
+            "invalid_request",
+            "json-object",
+        ),
     ],
-    ids=["empty", "blank", "no-words", "10000-chars", "invalid-json", "missing-field", "wrong-type", "not-an-object", "form-encoded"],
+    ids=[
+        "empty",
+        "blank",
+        "no-words",
+        "10000-chars",
+        "invalid-json",
+        "missing-field",
+        "wrong-type",
+        "not-an-object",
+        "form-encoded",
+    ],
 )
 def test_bad_questions_get_a_clear_dutch_error(client, request_kwargs, status, code, phrase):
     for path in ("/api/ask", "/api/chat", "/api/chat/stream"):
@@ -303,7 +371,9 @@ def test_unknown_route_and_wrong_method(client):
 def test_body_over_the_limit_is_413(client, services, declared):
     size = services.settings.web.max_body_bytes + 1
     body = json.dumps({"question": "x" * size}).encode()
-    content = body if declared else iter([body[:1000], body[1000:]])  # an iterator is sent chunked, without Content-Length
+    content = (
+        body if declared else iter([body[:1000], body[1000:]])
+    )  # an iterator is sent chunked, without Content-Length
     response = client.post("/api/ask", content=content, headers={"content-type": "application/json"})
     assert "te groot" in assert_dutch_error(response, 413, "body_too_large")
     assert_still_serving(client)
@@ -317,9 +387,16 @@ def test_api_keys_when_configured(index_settings, assistant, tmp_path):
     assert "api-sleutel" in assert_dutch_error(wrong, 401, "unauthorized").lower()
     assert wrong.headers["www-authenticate"] == "Bearer"
     for key in ("sleutel-a", "sleutel-b"):
-        assert client.post("/api/ask", json={"question": FACTUAL}, headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert (
+            client.post("/api/ask", json={"question": FACTUAL}, headers={"Authorization": f"Bearer {key}"}).status_code
+            == 200
+        )
     # Probes and the page itself stay open (the page asks for the key when the API says 401).
-    assert client.get("/healthz").status_code == 200 and client.get("/readyz").status_code == 200 and client.get("/").status_code == 200
+    assert (
+        client.get("/healthz").status_code == 200
+        and client.get("/readyz").status_code == 200
+        and client.get("/").status_code == 200
+    )
 
 
 def test_api_keys_are_off_by_default():
@@ -433,10 +510,20 @@ def test_serve_builds_a_missing_index_then_serves(index_settings, tmp_path):
     # An empty index folder; the session's embedding cache (shareable) keeps the build quick.
     cache = index_settings.embedding_cache or index_settings.index_dir / "embedding-cache.sqlite3"
     port = _free_port()
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_AUDIT_DB": str(tmp_path / "audit.sqlite3"),
-           "ASSISTANT_CORPUS_DIR": str(index_settings.corpus_dir), "ASSISTANT_EMBEDDING_CACHE": str(cache)}
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
+        "ASSISTANT_AUDIT_DB": str(tmp_path / "audit.sqlite3"),
+        "ASSISTANT_CORPUS_DIR": str(index_settings.corpus_dir),
+        "ASSISTANT_EMBEDDING_CACHE": str(cache),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline, ready = time.monotonic() + 180, None
         while time.monotonic() < deadline and proc.poll() is None:
@@ -445,7 +532,9 @@ def test_serve_builds_a_missing_index_then_serves(index_settings, tmp_path):
                 break
             except httpx.TransportError:
                 time.sleep(0.5)
-        assert ready is not None and ready.status_code == 200, proc.stdout.read() if proc.poll() is not None else "timeout"
+        assert ready is not None and ready.status_code == 200, (
+            proc.stdout.read() if proc.poll() is not None else "timeout"
+        )
         answer = httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": FACTUAL}, timeout=30).json()
         assert "[1]" in answer["answer"]
     finally:

@@ -26,8 +26,14 @@ sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 FACTUAL = "Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"
 PREDICTION = "Wat is jouw eigen voorspelling voor het aantal vacatures in Groningen in 2031?"
@@ -53,7 +59,9 @@ def services(index_settings, assistant, tmp_path_factory) -> Services:
 def base_url(services):
     """A real uvicorn server in a thread, on a free localhost port."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services.settings, services), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(services.settings, services), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -82,7 +90,10 @@ def page(browser, base_url):
     page.on("request", lambda r: r.url.startswith((base_url, "data:")) or page.outside_requests.append(r.url))
     page.console_errors = []
     expected = "Failed to load resource: the server responded with a status of 4"  # Chromium logs every 4xx
-    page.on("console", lambda m: m.type == "error" and not m.text.startswith(expected) and page.console_errors.append(m.text))
+    page.on(
+        "console",
+        lambda m: m.type == "error" and not m.text.startswith(expected) and page.console_errors.append(m.text),
+    )
     page.goto("/")
     yield page
     assert page.outside_requests == [], "the page must not load anything from outside the server"
@@ -160,7 +171,9 @@ def test_feedback_missing_source_with_a_note_reaches_the_audit_log(page, service
     status.filter(has_text="opgeslagen").wait_for()
     shot(page, "04-feedback.png")
     record = next(r for r in services.audit.recent(20) if r["id"] == answer_id)
-    assert [(f["rating"], f["note"]) for f in record["feedback"]] == [("missing_source", "De CBS-cijfers over de zorg ontbreken.")]
+    assert [(f["rating"], f["note"]) for f in record["feedback"]] == [
+        ("missing_source", "De CBS-cijfers over de zorg ontbreken.")
+    ]
 
 
 def test_follow_up_continues_the_conversation_and_copy_includes_sources(page, services):
@@ -191,7 +204,9 @@ def test_unusable_question_shows_the_servers_dutch_message(page):
 
 
 def test_usable_on_a_360_px_wide_screen(browser, base_url):
-    context = browser.new_context(base_url=base_url, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        base_url=base_url, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.set_default_timeout(ANSWER_TIMEOUT_MS)
     try:

@@ -17,7 +17,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from assistant.audit import AuditLog
 from assistant.channels import Services
@@ -33,7 +37,9 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 @pytest.fixture(scope="module", autouse=True)
 def real_services(index_settings, assistant, tmp_path_factory):
-    real = index_settings.model_copy(update={"audit_db": tmp_path_factory.mktemp("schema") / "audit.sqlite3", "web": _WEB})
+    real = index_settings.model_copy(
+        update={"audit_db": tmp_path_factory.mktemp("schema") / "audit.sqlite3", "web": _WEB}
+    )
     app.state.services = Services(real, AuditLog(real.audit_db), _assistant=assistant)
     yield app.state.services
 

@@ -46,7 +46,9 @@ class Services:
         history = self.audit.history(conversation_id) if conversation_id else []
         assistant = self.assistant
         answer = assistant.ask(question, history=history)
-        versions = {sid: assistant.snapshot.meta_versions.get(sid, "") for sid in {c.source_id for c in answer.citations}}
+        versions = {
+            sid: assistant.snapshot.meta_versions.get(sid, "") for sid in {c.source_id for c in answer.citations}
+        }
         answer_id = self.audit.record(answer, channel, conversation_id, versions)
         return answer, answer_id
 

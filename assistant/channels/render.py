@@ -37,8 +37,7 @@ FEEDBACK_THANKS = {
 EXAMPLE_QUESTION = "Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"
 EMPTY_HINT = f"Stel je vraag in hetzelfde bericht, bijvoorbeeld: _{EXAMPLE_QUESTION}_"
 FILE_HINT = (
-    "Bijlagen kan ik niet lezen: ik beantwoord alleen vragen uit de goedgekeurde bronnen. "
-    "Typ je vraag als tekst."
+    "Bijlagen kan ik niet lezen: ik beantwoord alleen vragen uit de goedgekeurde bronnen. Typ je vraag als tekst."
 )
 TIMEOUT_NOTE = "Het zoeken duurt langer dan verwacht. Stel je vraag over een minuut opnieuw."
 
@@ -61,7 +60,7 @@ def clip(text: str, limit: int) -> str:
 
 
 def page_label(c: Citation) -> str:
-    """"p. 15" for page numbers; table rows and other labels ("rij 3") as they are."""
+    """ "p. 15" for page numbers; table rows and other labels ("rij 3") as they are."""
     page = (c.page or "").strip()
     if not page:
         return ""

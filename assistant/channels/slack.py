@@ -155,11 +155,13 @@ def answer_messages(answer: Answer, answer_id: str) -> list[dict[str, Any]]:
     """
     body: list[dict] = []
     if answer.refused:
-        body.append({
-            "type": "header",
-            "block_id": "refusal",
-            "text": {"type": "plain_text", "text": f"⛔ {REFUSAL_TITLE}"[:HEADER_CHARS], "emoji": True},
-        })
+        body.append(
+            {
+                "type": "header",
+                "block_id": "refusal",
+                "text": {"type": "plain_text", "text": f"⛔ {REFUSAL_TITLE}"[:HEADER_CHARS], "emoji": True},
+            }
+        )
         reason = refusal_reason(answer)
         if reason:
             body.append(_context("refusal-reason", f"*Reden:* {escape(reason)}"))
@@ -339,7 +341,9 @@ class SlackChannel:
 
     def _poster(self, channel: str, thread_ts: str | None) -> Callable[..., None]:
         def post(**message) -> None:
-            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message)
+            self.client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message
+            )
 
         return post
 

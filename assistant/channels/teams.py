@@ -126,7 +126,9 @@ def _md_link(url: str, label: str) -> str:
     return f"**{label}**"
 
 
-def webhook_markdown(answer: Answer, quote_chars: int = QUOTE_CHARS, title_chars: int = 150, details: bool = True) -> str:
+def webhook_markdown(
+    answer: Answer, quote_chars: int = QUOTE_CHARS, title_chars: int = 150, details: bool = True
+) -> str:
     parts = []
     if answer.refused:
         parts.append(f"**⛔ {REFUSAL_TITLE}**")
@@ -150,7 +152,13 @@ def webhook_markdown(answer: Answer, quote_chars: int = QUOTE_CHARS, title_chars
 def webhook_text(answer: Answer, limit: int = WEBHOOK_BYTES) -> str:
     """One Markdown message within `limit` bytes: quotes shrink first, then titles; numbers always stay."""
     text = ""
-    for quote_chars, title_chars, details in ((QUOTE_CHARS, 150, True), (140, 150, True), (60, 100, True), (0, 80, True), (0, 40, False)):
+    for quote_chars, title_chars, details in (
+        (QUOTE_CHARS, 150, True),
+        (140, 150, True),
+        (60, 100, True),
+        (0, 80, True),
+        (0, 40, False),
+    ):
         text = webhook_markdown(answer, quote_chars, title_chars, details)
         if len(text.encode()) <= limit:
             return text
@@ -190,13 +198,15 @@ def feedback_actions(answer_id: str) -> list[dict]:
             "title": labels["missing_source"],
             "card": {
                 "type": "AdaptiveCard",
-                "body": [{
-                    "type": "Input.Text",
-                    "id": "note",
-                    "label": "Welke bron of welk gegeven ontbreekt? (optioneel)",
-                    "isMultiline": True,
-                    "maxLength": 500,
-                }],
+                "body": [
+                    {
+                        "type": "Input.Text",
+                        "id": "note",
+                        "label": "Welke bron of welk gegeven ontbreekt? (optioneel)",
+                        "isMultiline": True,
+                        "maxLength": 500,
+                    }
+                ],
                 "actions": [{"type": "Action.Submit", "title": "Versturen", "data": data("missing_source")}],
             },
         },
@@ -240,7 +250,9 @@ def answer_cards(answer: Answer, answer_id: str | None, limit: int = CARD_BYTES)
             container["style"] = style
         elements.append(container)
     if answer.citations:
-        elements.append(_text_block(f"Bronnen ({len(answer.citations)})", weight="Bolder", separator=True, spacing="Medium"))
+        elements.append(
+            _text_block(f"Bronnen ({len(answer.citations)})", weight="Bolder", separator=True, spacing="Medium")
+        )
         elements.extend(citation_element(c) for c in answer.citations)
 
     actions = feedback_actions(answer_id) if answer_id else None
@@ -281,7 +293,9 @@ class AssistantBot(ActivityHandler):
             files = [a for a in activity.attachments or [] if a.content_type != "text/html"]
             await turn_context.send_activity(MessageFactory.text(FILE_HINT if files else EMPTY_HINT))
             return
-        conversation_id = f"teams:{activity.conversation.id}" if activity.conversation and activity.conversation.id else None
+        conversation_id = (
+            f"teams:{activity.conversation.id}" if activity.conversation and activity.conversation.id else None
+        )
         try:
             answer, answer_id = await asyncio.to_thread(self.services.answer, question, CHANNEL, conversation_id)
         except AssistantError as exc:
@@ -297,7 +311,9 @@ class AssistantBot(ActivityHandler):
         rating = str(value.get("rating", ""))
         note = str(value.get("note") or "")
         try:
-            await asyncio.to_thread(self.services.audit.feedback, str(value.get("answer_id", "")), rating, note, CHANNEL)
+            await asyncio.to_thread(
+                self.services.audit.feedback, str(value.get("answer_id", "")), rating, note, CHANNEL
+            )
             text = FEEDBACK_THANKS[rating]
         except AssistantError as exc:
             text = exc.message_nl
@@ -440,7 +456,9 @@ def _mount_bot(app: FastAPI, services: Services) -> None:
     bot = AssistantBot(services)
     emulator = not services.settings.teams.app_id
     if emulator:
-        log.warning("Teams bot runs without an app id: unauthenticated, replies only to a loopback serviceUrl (Emulator).")
+        log.warning(
+            "Teams bot runs without an app id: unauthenticated, replies only to a loopback serviceUrl (Emulator)."
+        )
     app.state.teams_bot = bot
 
     @app.post(MESSAGES_PATH, include_in_schema=False)

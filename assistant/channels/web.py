@@ -35,7 +35,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from fastapi import APIRouter, Depends, FastAPI, Path as PathParam, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -91,7 +92,8 @@ class ApiError(Exception):
 
 class AskRequest(BaseModel):
     question: str = Field(
-        description="The question in Dutch. Empty, word-less or too long questions (ASSISTANT_GUARD__MAX_QUESTION_CHARS) get 400.",
+        description="The question in Dutch. Empty, word-less or too long questions "
+        "(ASSISTANT_GUARD__MAX_QUESTION_CHARS) get 400.",
         examples=["Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"],
     )
 
@@ -100,7 +102,8 @@ class ChatRequest(AskRequest):
     conversation_id: str | None = Field(
         None,
         description="Id returned by an earlier /api/chat answer or by POST /api/conversations; omit to start a new "
-        "conversation. Follow-ups such as 'En in de zorg?' are read together with the previous question. Unknown ids get 404.",
+        "conversation. Follow-ups such as 'En in de zorg?' are read together with the previous question. "
+        "Unknown ids get 404.",
     )
 
 
@@ -246,7 +249,9 @@ class BodyLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
-                return await _send_error(send, 400, "invalid_request", "De lengte van het verzoek (Content-Length) is ongeldig.")
+                return await _send_error(
+                    send, 400, "invalid_request", "De lengte van het verzoek (Content-Length) is ongeldig."
+                )
             if int(declared) > self.max_bytes:
                 return await self._too_large(send)
         # Read the body up front (it is small by definition) so an undeclared, streamed body is capped too.
@@ -270,7 +275,9 @@ class BodyLimit:
 
     async def _too_large(self, send: Send) -> None:
         kb = self.max_bytes // 1024
-        await _send_error(send, 413, "body_too_large", f"Het verzoek is te groot. De grens is {kb} kB; stel een kortere vraag.")
+        await _send_error(
+            send, 413, "body_too_large", f"Het verzoek is te groot. De grens is {kb} kB; stel een kortere vraag."
+        )
 
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
@@ -301,7 +308,12 @@ def _access(request: Request, credentials: HTTPAuthorizationCredentials | None =
     wait = request.app.state.limiter.check(client)
     if wait:
         seconds = max(1, round(wait))
-        raise ApiError(429, "rate_limited", f"Te veel vragen in korte tijd. Probeer het over {seconds} seconden opnieuw.", {"Retry-After": str(seconds)})
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Te veel vragen in korte tijd. Probeer het over {seconds} seconden opnieuw.",
+            {"Retry-After": str(seconds)},
+        )
     return client
 
 
@@ -323,38 +335,52 @@ def start_conversation(services: Services = Depends(_services)) -> ConversationO
     return ConversationOut(conversation_id=services.audit.start_conversation("web"))
 
 
-@api.get("/conversations/{conversation_id}", response_model=ConversationOut, tags=["conversations"],
-         responses={404: _error_doc("Unknown conversation.")})
+@api.get(
+    "/conversations/{conversation_id}",
+    response_model=ConversationOut,
+    tags=["conversations"],
+    responses={404: _error_doc("Unknown conversation.")},
+)
 def get_conversation(conversation_id: str, services: Services = Depends(_services)) -> ConversationOut:
     """The questions asked so far in a conversation."""
     _known_conversation(services.audit, conversation_id)
     return ConversationOut(conversation_id=conversation_id, questions=services.audit.history(conversation_id))
 
 
-@api.post("/chat", response_model=ChatResponse, tags=["answers"],
-          responses={404: _error_doc("Unknown conversation.")})
+@api.post("/chat", response_model=ChatResponse, tags=["answers"], responses={404: _error_doc("Unknown conversation.")})
 def chat(body: ChatRequest, services: Services = Depends(_services)) -> JSONResponse:
     """Answer a question within a conversation; without `conversation_id` a new one starts."""
     answer, answer_id, conversation_id = _chat(services, body, "api")
     return JSONResponse({**answer.to_json(), "answer_id": answer_id, "conversation_id": conversation_id})
 
 
-@api.post("/chat/stream", response_class=EventSourceResponse, tags=["answers"],
-          responses={
-              200: {"description": "Server-Sent Events: `answer` (repeated, data {\"text\": piece}), then `citations` "
-                    "(data: list of citations), then `done` (data: answer_id, conversation_id, question, refused, "
-                    "refusal_reason, timings_ms). Errors before the stream starts are ordinary JSON errors.",
-                    "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}}},
-              404: _error_doc("Unknown conversation."),
-          })
+@api.post(
+    "/chat/stream",
+    response_class=EventSourceResponse,
+    tags=["answers"],
+    responses={
+        200: {
+            "description": 'Server-Sent Events: `answer` (repeated, data {"text": piece}), then `citations` '
+            "(data: list of citations), then `done` (data: answer_id, conversation_id, question, refused, "
+            "refusal_reason, timings_ms). Errors before the stream starts are ordinary JSON errors.",
+            "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
+        },
+        404: _error_doc("Unknown conversation."),
+    },
+)
 def chat_stream(body: ChatRequest, services: Services = Depends(_services)) -> EventSourceResponse:
-    """Like /api/chat, streamed: the answer text in pieces, then the citations, then a done event (used by the chat page)."""
+    """Like /api/chat, streamed: the answer text in pieces, then the citations, then a done event (the chat page)."""
     answer, answer_id, conversation_id = _chat(services, body, "web")
     return EventSourceResponse(_events(answer, answer_id, conversation_id))
 
 
-@api.post("/answers/{answer_id}/feedback", status_code=201, response_model=FeedbackOut, tags=["feedback"],
-          responses={404: _error_doc("Unknown answer.")})
+@api.post(
+    "/answers/{answer_id}/feedback",
+    status_code=201,
+    response_model=FeedbackOut,
+    tags=["feedback"],
+    responses={404: _error_doc("Unknown answer.")},
+)
 def feedback(answer_id: str, body: FeedbackRequest, services: Services = Depends(_services)) -> FeedbackOut:
     """Rate an answer for the content team: helpful, not helpful, or a source is missing (with a note)."""
     if not services.audit.has_answer(answer_id):
@@ -373,13 +399,20 @@ def sources(services: Services = Depends(_services)) -> SourcesOut:
     except IndexNotBuiltError:
         counts, versions = {}, {}
     out = [
-        SourceOut(**st.source.model_dump(), status=st.status, passages=counts.get(st.source.id, 0), version=versions.get(st.source.id, ""))
+        SourceOut(
+            **st.source.model_dump(),
+            status=st.status,
+            passages=counts.get(st.source.id, 0),
+            version=versions.get(st.source.id, ""),
+        )
         for st in load_manifest(settings.manifest_path, settings.effective_today())
     ]
     return SourcesOut(index_ready=bool(versions), sources=out)
 
 
-@api.get("/passages/{chunk_id}", response_model=PassageOut, tags=["sources"], responses={404: _error_doc("Unknown passage.")})
+@api.get(
+    "/passages/{chunk_id}", response_model=PassageOut, tags=["sources"], responses={404: _error_doc("Unknown passage.")}
+)
 def passage(
     chunk_id: str = PathParam(description="`chunk_id` of a citation or passage."),
     quote: str = Query("", max_length=4000, description="The cited quote, to get its span in `highlight`."),
@@ -389,12 +422,19 @@ def passage(
     snapshot = services.assistant.snapshot
     chunk = next((c for c in snapshot.chunks if c.id == chunk_id), None)
     if chunk is None:
-        raise ApiError(404, "passage_not_found", "Deze passage staat niet (meer) in de index; de bron is mogelijk bijgewerkt.")
+        raise ApiError(
+            404, "passage_not_found", "Deze passage staat niet (meer) in de index; de bron is mogelijk bijgewerkt."
+        )
     page = [c for c in snapshot.chunks if c.source_id == chunk.source_id and c.page == chunk.page]  # sorted by position
     here = page.index(chunk)
     return PassageOut(
-        chunk_id=chunk.id, source=snapshot.sources[chunk.source_id], version=snapshot.meta_versions.get(chunk.source_id, ""),
-        page=chunk.page, section=chunk.section, text=chunk.text, highlight=highlight(chunk.text, quote),
+        chunk_id=chunk.id,
+        source=snapshot.sources[chunk.source_id],
+        version=snapshot.meta_versions.get(chunk.source_id, ""),
+        page=chunk.page,
+        section=chunk.section,
+        text=chunk.text,
+        highlight=highlight(chunk.text, quote),
         before=[Neighbour(chunk_id=c.id, section=c.section, text=c.text) for c in page[:here]],
         after=[Neighbour(chunk_id=c.id, section=c.section, text=c.text) for c in page[here + 1 :]],
     )
@@ -421,10 +461,19 @@ async def _events(answer: Answer, answer_id: str, conversation_id: str) -> Async
     for piece in stream_pieces(answer.answer):
         yield {"event": "answer", "data": _json({"text": piece})}
     yield {"event": "citations", "data": _json([c.model_dump(mode="json") for c in answer.citations])}
-    yield {"event": "done", "data": _json({
-        "answer_id": answer_id, "conversation_id": conversation_id, "question": answer.question,
-        "refused": answer.refused, "refusal_reason": answer.refusal_reason, "timings_ms": answer.timings_ms,
-    })}
+    yield {
+        "event": "done",
+        "data": _json(
+            {
+                "answer_id": answer_id,
+                "conversation_id": conversation_id,
+                "question": answer.question,
+                "refused": answer.refused,
+                "refusal_reason": answer.refusal_reason,
+                "timings_ms": answer.timings_ms,
+            }
+        ),
+    }
 
 
 def stream_pieces(text: str, words: int = 6) -> list[str]:
@@ -453,7 +502,9 @@ def _json(value: Any) -> str:
 
 
 def _page(name: str) -> FileResponse:
-    return FileResponse(STATIC / name, media_type="text/html", headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
+    return FileResponse(
+        STATIC / name, media_type="text/html", headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"}
+    )
 
 
 def _add_pages_and_probes(app: FastAPI) -> None:
@@ -499,16 +550,22 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return error_json(400, "invalid_json", "Het verzoek is geen geldige JSON. Stuur bijvoorbeeld {\"question\": \"...\"}.")
+            return error_json(
+                400, "invalid_json", 'Het verzoek is geen geldige JSON. Stuur bijvoorbeeld {"question": "..."}.'
+            )
         if any(tuple(e.get("loc", ())) == ("body",) for e in errors):
-            message = "Stuur een JSON-object (Content-Type: application/json), bijvoorbeeld {\"question\": \"...\"}."
+            message = 'Stuur een JSON-object (Content-Type: application/json), bijvoorbeeld {"question": "..."}.'
             return error_json(422, "invalid_request", "Het verzoek heeft niet de juiste vorm. " + message)
-        return error_json(422, "invalid_request", "Het verzoek klopt niet: " + "; ".join(_field_message(e) for e in errors[:5]) + ".")
+        return error_json(
+            422, "invalid_request", "Het verzoek klopt niet: " + "; ".join(_field_message(e) for e in errors[:5]) + "."
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = HTTP_MESSAGES.get(exc.status_code, "Het verzoek kon niet worden verwerkt.")
-        return error_json(exc.status_code, "not_found" if exc.status_code == 404 else f"http_{exc.status_code}", message, exc.headers)
+        return error_json(
+            exc.status_code, "not_found" if exc.status_code == 404 else f"http_{exc.status_code}", message, exc.headers
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -542,7 +599,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         summary="Grounded Dutch answers with citations from approved labour-market sources.",
         description=(
             "Answers come only from the approved sources, each sentence with a citation; forecasts the sources do "
-            "not state are refused (`refusal_reason`). Errors are `{\"error\": {\"code\", \"message\"}}` with a Dutch "
+            'not state are refused (`refusal_reason`). Errors are `{"error": {"code", "message"}}` with a Dutch '
             "message. When API keys are configured, send `Authorization: Bearer <key>`."
         ),
         docs_url=None,  # FastAPI's Swagger/ReDoc pages load from a CDN; /docs is served locally instead
@@ -569,7 +626,9 @@ def ensure_index(services: Services) -> bool:
         return True
     except IndexNotBuiltError:
         pass
-    err_console.print(f"No index yet: indexing the approved sources in {services.settings.corpus_dir} (once, about a minute).")
+    err_console.print(
+        f"No index yet: indexing the approved sources in {services.settings.corpus_dir} (once, about a minute)."
+    )
     report = run_ingest(services.settings)
     for source_id, error in report.failed.items():
         err_console.print(f"[red]failed[/red] {source_id}: {error}")

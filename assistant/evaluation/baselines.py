@@ -58,7 +58,17 @@ class AssistantPipeline:
         if len(answer.passages) >= k:
             return answer.passages[:k]
         hits = self.assistant.retriever.retrieve(question, k=k)  # the answer carries fewer than k passages
-        return [Passage(chunk_id=h.chunk.id, source_id=h.chunk.source_id, page=h.chunk.page, section=h.chunk.section, score=h.score, text=h.chunk.text) for h in hits]
+        return [
+            Passage(
+                chunk_id=h.chunk.id,
+                source_id=h.chunk.source_id,
+                page=h.chunk.page,
+                section=h.chunk.section,
+                score=h.score,
+                text=h.chunk.text,
+            )
+            for h in hits
+        ]
 
     def chunk_texts(self) -> dict[str, str]:
         return {c.id: c.text for c in self.assistant.snapshot.chunks}
@@ -68,7 +78,9 @@ def with_retrieval_mode(assistant: Assistant, mode: str) -> AssistantPipeline:
     """The same Assistant (same index, embedder, composer, guard) retrieving with one retriever only."""
     s = assistant.settings
     settings = s.model_copy(update={"retrieval": s.retrieval.model_copy(update={"mode": mode})})
-    return AssistantPipeline(Assistant(settings, assistant.store, assistant.embedder, assistant.snapshot), name=f"{mode}-only")
+    return AssistantPipeline(
+        Assistant(settings, assistant.store, assistant.embedder, assistant.snapshot), name=f"{mode}-only"
+    )
 
 
 def langchain_embeddings(embedder: Embedder):
@@ -102,14 +114,20 @@ class LangChainNaive:
             if status.usable:
                 doc = load_document(status)
                 self.sources[doc.source.id] = doc.source
-                pages += [Document(page_content=p.text, metadata={"source_id": doc.source.id, "page": p.number}) for p in doc.pages]
+                pages += [
+                    Document(page_content=p.text, metadata={"source_id": doc.source.id, "page": p.number})
+                    for p in doc.pages
+                ]
         chunks = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(pages)
         for i, c in enumerate(chunks):
             c.metadata["chunk_id"] = f"lc-{c.metadata['source_id']}-{i}"
         self._texts = {c.metadata["chunk_id"]: c.page_content for c in chunks}
         self.store = Chroma.from_documents(
-            chunks, langchain_embeddings(assistant.embedder), ids=[c.metadata["chunk_id"] for c in chunks],
-            collection_name=f"naive-{uuid.uuid4().hex[:8]}", client_settings=ChromaSettings(anonymized_telemetry=False),
+            chunks,
+            langchain_embeddings(assistant.embedder),
+            ids=[c.metadata["chunk_id"] for c in chunks],
+            collection_name=f"naive-{uuid.uuid4().hex[:8]}",
+            client_settings=ChromaSettings(anonymized_telemetry=False),
         )
 
     def _search(self, question: str, k: int):
@@ -118,7 +136,14 @@ class LangChainNaive:
 
     def _passage(self, doc, score: float) -> Passage:
         m = doc.metadata
-        return Passage(chunk_id=m["chunk_id"], source_id=m["source_id"], page=m["page"], section="", score=round(float(score), 5), text=doc.page_content)
+        return Passage(
+            chunk_id=m["chunk_id"],
+            source_id=m["source_id"],
+            page=m["page"],
+            section="",
+            score=round(float(score), 5),
+            text=doc.page_content,
+        )
 
     def ask(self, question: str) -> Answer:
         t0 = time.perf_counter()
@@ -127,12 +152,28 @@ class LangChainNaive:
         citations = []
         for n, (doc, _) in enumerate(found, 1):
             src = self.sources[doc.metadata["source_id"]]
-            citations.append(Citation(n=n, source_id=src.id, title=src.title, publisher=src.publisher, url=src.url,
-                                      page=doc.metadata["page"], section="", quote=doc.page_content, chunk_id=doc.metadata["chunk_id"]))
+            citations.append(
+                Citation(
+                    n=n,
+                    source_id=src.id,
+                    title=src.title,
+                    publisher=src.publisher,
+                    url=src.url,
+                    page=doc.metadata["page"],
+                    section="",
+                    quote=doc.page_content,
+                    chunk_id=doc.metadata["chunk_id"],
+                )
+            )
         text = "\n\n".join(f"{doc.page_content} [{n}]" for n, (doc, _) in enumerate(found, 1))
         total_ms = (time.perf_counter() - t0) * 1000
-        return Answer(question=question, answer=text, citations=citations, passages=[self._passage(d, s) for d, s in found],
-                      timings_ms={"retrieve_ms": round(retrieve_ms, 2), "total_ms": round(total_ms, 2)})
+        return Answer(
+            question=question,
+            answer=text,
+            citations=citations,
+            passages=[self._passage(d, s) for d, s in found],
+            timings_ms={"retrieve_ms": round(retrieve_ms, 2), "total_ms": round(total_ms, 2)},
+        )
 
     def rank(self, question: str, k: int, answer: Answer) -> list[Passage]:
         return [self._passage(d, s) for d, s in self._search(question, k)]
@@ -159,4 +200,12 @@ def make_baseline(name: str, assistant: Assistant) -> Pipeline:
     return BASELINES[name](assistant)
 
 
-__all__ = ["Pipeline", "AssistantPipeline", "LangChainNaive", "BASELINES", "make_baseline", "check_baselines", "with_retrieval_mode"]
+__all__ = [
+    "Pipeline",
+    "AssistantPipeline",
+    "LangChainNaive",
+    "BASELINES",
+    "make_baseline",
+    "check_baselines",
+    "with_retrieval_mode",
+]

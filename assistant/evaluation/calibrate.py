@@ -29,7 +29,9 @@ def load_pairs(path: Path) -> list[dict]:
     pairs = []
     for lineno, row in read_jsonl(path):
         if not all(isinstance(row.get(f), str) for f in ("sentence", "passage", "label")) or row["label"] not in LABELS:
-            raise ConfigError(f"{path}:{lineno}: needs string fields sentence, passage and label (one of {', '.join(LABELS)}).")
+            raise ConfigError(
+                f"{path}:{lineno}: needs string fields sentence, passage and label (one of {', '.join(LABELS)})."
+            )
         pairs.append(row)
     return pairs
 
@@ -73,8 +75,13 @@ def calibrate(judge: SupportJudge, path: Path = DEFAULT_PAIRS) -> dict:
         "kappa": cohen_kappa(human, machine),
         "binary_agreement": agreement(binary_h, binary_m),
         "binary_kappa": cohen_kappa(binary_h, binary_m),
-        "confusion": {h: {m: sum(1 for x, y in zip(human, machine) if x == h and y == m) for m in LABELS} for h in LABELS},
-        "by_half": {name: {"n": len(h), "agreement": agreement(h, m), "kappa": cohen_kappa(h, m)} for name, (h, m) in sorted(halves.items())},
+        "confusion": {
+            h: {m: sum(1 for x, y in zip(human, machine) if x == h and y == m) for m in LABELS} for h in LABELS
+        },
+        "by_half": {
+            name: {"n": len(h), "agreement": agreement(h, m), "kappa": cohen_kappa(h, m)}
+            for name, (h, m) in sorted(halves.items())
+        },
         "agreement_by_kind": {k: sum(v) / len(v) for k, v in sorted(kinds.items())},
     }
 
@@ -88,8 +95,9 @@ def to_markdown(c: dict) -> str:
         f"| yes / partial / no | {c['agreement']:.3f} | {c['kappa']:.3f} |",
         f"| yes vs. not (what citation metrics use) | {c['binary_agreement']:.3f} | {c['binary_kappa']:.3f} |",
     ]
-    lines += [f"| {name} (n={v['n']}), yes / partial / no{' (chose the lexical thresholds)' if name == 'odd ids' else ' (held out)'} | {v['agreement']:.3f} | {v['kappa']:.3f} |"
-              for name, v in c.get("by_half", {}).items()]
+    for name, v in c.get("by_half", {}).items():
+        role = " (chose the lexical thresholds)" if name == "odd ids" else " (held out)"
+        lines.append(f"| {name} (n={v['n']}), yes / partial / no{role} | {v['agreement']:.3f} | {v['kappa']:.3f} |")
     lines += [
         "",
         "Confusion (rows: human label, columns: judge):",
@@ -98,15 +106,26 @@ def to_markdown(c: dict) -> str:
         "|---|" + "---|" * len(LABELS),
     ]
     lines += [f"| {h} | " + " | ".join(str(c["confusion"][h][m]) for m in LABELS) + " |" for h in LABELS]
-    lines += ["", "Agreement by kind of pair: " + ", ".join(f"{k} {v:.2f}" for k, v in c["agreement_by_kind"].items()), ""]
+    lines += [
+        "",
+        "Agreement by kind of pair: " + ", ".join(f"{k} {v:.2f}" for k, v in c["agreement_by_kind"].items()),
+        "",
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Agreement and Cohen's kappa of a support judge with hand labels.")
-    ap.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS, help="labelled JSONL (default evals/judge_calibration.jsonl)")
+    ap.add_argument(
+        "--pairs", type=Path, default=DEFAULT_PAIRS, help="labelled JSONL (default evals/judge_calibration.jsonl)"
+    )
     ap.add_argument("--judge", default=None, help="judge name (default ASSISTANT_EVAL_JUDGE or lexical)")
-    ap.add_argument("--out", type=Path, default=ROOT / "evals" / "reports" / "calibration", help="folder for calibration.json and calibration.md")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "evals" / "reports" / "calibration",
+        help="folder for calibration.json and calibration.md",
+    )
     args = ap.parse_args(argv)
     try:
         result = calibrate(get_judge(args.judge), args.pairs)
@@ -114,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "calibration.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (args.out / "calibration.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (args.out / "calibration.md").write_text("# Support-judge calibration\n\n" + to_markdown(result), encoding="utf-8")
     print(to_markdown(result))
     return 0

@@ -56,7 +56,9 @@ def check(summary: dict, thresholds: dict, question_set: str | None = None, syst
     """One Check per threshold of the summary's question set."""
     name = question_set or summary.get("question_set", "")
     if name not in thresholds:
-        raise ConfigError(f"No thresholds for question set {name!r}; add a [{name}] table (have: {', '.join(thresholds) or 'none'}).")
+        raise ConfigError(
+            f"No thresholds for question set {name!r}; add a [{name}] table (have: {', '.join(thresholds) or 'none'})."
+        )
     try:
         metrics = summary["systems"][system]["metrics"]
     except KeyError:
@@ -93,8 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Fail when an evaluation metric crosses its threshold.")
     ap.add_argument("--summary", type=Path, required=True, help="summary.json written by `assistant eval`")
     ap.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.toml"))
-    ap.add_argument("--set", dest="question_set", default=None, help="threshold table to use (default: the summary's question_set)")
-    ap.add_argument("--propose", action="store_true", help="print a thresholds table from this measured run instead of checking")
+    ap.add_argument(
+        "--set", dest="question_set", default=None, help="threshold table to use (default: the summary's question_set)"
+    )
+    ap.add_argument(
+        "--propose", action="store_true", help="print a thresholds table from this measured run instead of checking"
+    )
     args = ap.parse_args(argv)
     try:
         summary = json.loads(args.summary.read_text(encoding="utf-8"))

@@ -29,9 +29,21 @@ from .metrics import REFUSAL_TYPES, point_values, score_response, summarise
 from .records import read_jsonl
 from .report import write_report
 
-HEADLINE = ["hit_at_k", "mrr_at_k", "answer_correctness", "citation_recall", "citation_precision", "unsupported_sentence_rate",
-            "numeric_fidelity", "quote_exactness", "refusal_precision", "refusal_recall", "over_refusal_rate", "forecast_leak_rate",
-            "latency_total_ms_p95"]
+HEADLINE = [
+    "hit_at_k",
+    "mrr_at_k",
+    "answer_correctness",
+    "citation_recall",
+    "citation_precision",
+    "unsupported_sentence_rate",
+    "numeric_fidelity",
+    "quote_exactness",
+    "refusal_precision",
+    "refusal_recall",
+    "over_refusal_rate",
+    "forecast_leak_rate",
+    "latency_total_ms_p95",
+]
 
 
 def load_questions(path: Path) -> list[dict]:
@@ -58,20 +70,27 @@ def load_questions(path: Path) -> list[dict]:
     return questions
 
 
-def score_one(pipeline: Pipeline, q: dict, chunk_texts: dict[str, str], *, k: int, judge: SupportJudge, reference_year: int) -> dict:
+def score_one(
+    pipeline: Pipeline, q: dict, chunk_texts: dict[str, str], *, k: int, judge: SupportJudge, reference_year: int
+) -> dict:
     """Ask one question and score the answer: the record written to results.jsonl."""
     answer = pipeline.ask(q["question"])
     ranked = pipeline.rank(q["question"], k, answer)
     response = answer.to_json()
     return {
-        "id": q["id"], "type": q["type"], "answerable": q["answerable"], "question": q["question"],
+        "id": q["id"],
+        "type": q["type"],
+        "answerable": q["answerable"],
+        "question": q["question"],
         "response": response,
         "ranked": [p.chunk_id for p in ranked],
         "scores": score_response(q, response, [p.text for p in ranked], chunk_texts, judge, k, reference_year),
     }
 
 
-def run_system(pipeline: Pipeline, questions: list[dict], *, k: int, judge: SupportJudge, reference_year: int) -> list[dict]:
+def run_system(
+    pipeline: Pipeline, questions: list[dict], *, k: int, judge: SupportJudge, reference_year: int
+) -> list[dict]:
     """One system on every question; one record per question."""
     texts = pipeline.chunk_texts()
     return [score_one(pipeline, q, texts, k=k, judge=judge, reference_year=reference_year) for q in questions]
@@ -82,7 +101,10 @@ def system_summary(records: list[dict], resamples: int) -> dict:
     return {
         "n": len(records),
         "metrics": summarise(records, resamples=resamples),
-        "by_type": {t: {"n": sum(r["type"] == t for r in records), **point_values([r for r in records if r["type"] == t])} for t in types},
+        "by_type": {
+            t: {"n": sum(r["type"] == t for r in records), **point_values([r for r in records if r["type"] == t])}
+            for t in types
+        },
     }
 
 
@@ -122,10 +144,14 @@ def run_eval(
         systems += list(extra_systems)
         texts = {s.name: s.chunk_texts() for s in systems}
         results: dict[str, list[dict]] = {s.name: [] for s in systems}
-        task = progress.add_task(f"{len(questions)} questions × {len(systems)} systems", total=len(questions) * len(systems))
+        task = progress.add_task(
+            f"{len(questions)} questions × {len(systems)} systems", total=len(questions) * len(systems)
+        )
         for q in questions:  # systems take turns per question, so a busy moment slows them alike
             for system in systems:
-                results[system.name].append(score_one(system, q, texts[system.name], k=k, judge=judge, reference_year=reference_year))
+                results[system.name].append(
+                    score_one(system, q, texts[system.name], k=k, judge=judge, reference_year=reference_year)
+                )
                 progress.advance(task)
 
     summary = {
@@ -137,14 +163,22 @@ def run_eval(
         "k": k,
         "judge": judge.name,
         "reference_year": reference_year,
-        "settings": {"index": settings.index_name, "embedder": settings.embedder, "generator": settings.generator,
-                     "retrieval": settings.retrieval.model_dump(), "answer": settings.answer.model_dump()},
+        "settings": {
+            "index": settings.index_name,
+            "embedder": settings.embedder,
+            "generator": settings.generator,
+            "retrieval": settings.retrieval.model_dump(),
+            "answer": settings.answer.model_dump(),
+        },
         "bootstrap": {"resamples": resamples, "confidence": 0.95, "unit": "question"},
         "systems": {name: system_summary(recs, resamples) for name, recs in results.items()},
-        "calibration": calibrate(judge, calibration_file) if calibration_file and Path(calibration_file).exists() else None,
+        "calibration": calibrate(judge, calibration_file)
+        if calibration_file and Path(calibration_file).exists()
+        else None,
     }
     summary["headline"] = {
-        name: {m: (s["metrics"][m]["value"] if m in s["metrics"] else None) for m in HEADLINE} for name, s in summary["systems"].items()
+        name: {m: (s["metrics"][m]["value"] if m in s["metrics"] else None) for m in HEADLINE}
+        for name, s in summary["systems"].items()
     }
 
     _write_jsonl(out_dir / "results.jsonl", results["pipeline"])

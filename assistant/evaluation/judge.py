@@ -86,11 +86,15 @@ class CrossEncoderNLIJudge:
     def __init__(self, model: str | None = None, yes_at: float = 0.5, partial_at: float = 0.2):
         model = model or os.environ.get("ASSISTANT_EVAL_NLI_MODEL", "")
         if not model:
-            raise ConfigError("The nli judge needs a local CrossEncoder NLI model: set ASSISTANT_EVAL_NLI_MODEL=/path/to/model.")
+            raise ConfigError(
+                "The nli judge needs a local CrossEncoder NLI model: set ASSISTANT_EVAL_NLI_MODEL=/path/to/model."
+            )
         try:
             from sentence_transformers import CrossEncoder
         except ImportError as exc:
-            raise ConfigError("The nli judge needs sentence-transformers; `pip install torch==2.13.0 -e .[st]`.") from exc
+            raise ConfigError(
+                "The nli judge needs sentence-transformers; `pip install torch==2.13.0 -e .[st]`."
+            ) from exc
         try:
             self._model = CrossEncoder(model, device="cpu", local_files_only=True)
         except Exception as exc:  # noqa: BLE001 - any loader failure becomes one clear error
@@ -126,8 +130,19 @@ def get_judge(name: str | None = None, **options) -> SupportJudge:
     try:
         factory = JUDGES[name]
     except KeyError:
-        raise ConfigError(f"Unknown support judge {name!r}; choose from {', '.join(JUDGES)} (ASSISTANT_EVAL_JUDGE).") from None
+        raise ConfigError(
+            f"Unknown support judge {name!r}; choose from {', '.join(JUDGES)} (ASSISTANT_EVAL_JUDGE)."
+        ) from None
     return factory(**options)
 
 
-__all__ = ["SupportJudge", "LexicalJudge", "CrossEncoderNLIJudge", "JUDGES", "LABELS", "Label", "get_judge", "register_judge"]
+__all__ = [
+    "SupportJudge",
+    "LexicalJudge",
+    "CrossEncoderNLIJudge",
+    "JUDGES",
+    "LABELS",
+    "Label",
+    "get_judge",
+    "register_judge",
+]

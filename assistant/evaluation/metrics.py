@@ -39,10 +39,13 @@ def norm(text: str, fold: bool = True) -> str:
     return text.casefold() if fold else text
 
 
-_NUMBER_WORDS = dict(zip(
-    "nul één twee drie vier vijf zes zeven acht negen tien elf twaalf dertien veertien vijftien zestien zeventien achttien negentien twintig dertig veertig vijftig zestig zeventig tachtig negentig".split(),
-    [*range(21), 30, 40, 50, 60, 70, 80, 90],
-))
+_NUMBER_WORDS = dict(
+    zip(
+        "nul één twee drie vier vijf zes zeven acht negen tien elf twaalf dertien veertien vijftien zestien zeventien "
+        "achttien negentien twintig dertig veertig vijftig zestig zeventig tachtig negentig".split(),
+        [*range(21), 30, 40, 50, 60, 70, 80, 90],
+    )
+)
 _NUMBER_WORD = re.compile(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b")
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?(?:\s*(%|procent\b)|\s+(miljoen|miljard)\b)?")
 _SCALE = {"miljoen": 10**6, "miljard": 10**9}
@@ -152,7 +155,26 @@ def correctness(answer: str, must_contain: list[str]) -> dict | None:
 
 
 _MARKERS = re.compile(r"(?:\s*\[\d+\])+")
-_ABBREV = {"o.a", "bijv", "nr", "ca", "m.n", "incl", "excl", "o.b.v", "d.w.z", "i.v.m", "m.b.t", "t.o.v", "vs", "resp", "zgn", "etc", "p", "blz"}
+_ABBREV = {
+    "o.a",
+    "bijv",
+    "nr",
+    "ca",
+    "m.n",
+    "incl",
+    "excl",
+    "o.b.v",
+    "d.w.z",
+    "i.v.m",
+    "m.b.t",
+    "t.o.v",
+    "vs",
+    "resp",
+    "zgn",
+    "etc",
+    "p",
+    "blz",
+}
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'‘“◼•▪●])|\s+(?=[◼•▪●])|\s*\n\s*\n\s*")
 
 
@@ -218,26 +240,31 @@ def citation_scores(response: dict, chunk_texts: dict[str, str], judge: SupportJ
                 precise.append(not (rest and judge.judge(sentence, rest) == "yes"))
         found = figures(sentence)
         cited_numbers = set().union(*(figures(t) for t in texts)) if texts else set()
-        out.append({
-            "text": sentence,
-            "cited": cited,
-            "supported": bool(supported),
-            "precise": precise,
-            "unsupported": all(judge.judge(sentence, t) == "no" for t in context if t),
-            "numbers_ok": (found <= cited_numbers) if found else None,
-        })
+        out.append(
+            {
+                "text": sentence,
+                "cited": cited,
+                "supported": bool(supported),
+                "precise": precise,
+                "unsupported": all(judge.judge(sentence, t) == "no" for t in context if t),
+                "numbers_ok": (found <= cited_numbers) if found else None,
+            }
+        )
     return out
 
 
 def quote_exact(response: dict, chunk_texts: dict[str, str]) -> list[bool]:
     """Per citation: its quote is a verbatim substring of its chunk's text (whitespace collapsed only)."""
     return [
-        bool(c["quote"].strip()) and norm(c["quote"], fold=False) in norm(chunk_texts.get(c["chunk_id"], ""), fold=False)
+        bool(c["quote"].strip())
+        and norm(c["quote"], fold=False) in norm(chunk_texts.get(c["chunk_id"], ""), fold=False)
         for c in response.get("citations", [])
     ]
 
 
-_FORECAST_WORDING = re.compile(r"\bverwacht\w*|\bnaar verwachting\b|\bprognose\w*|\braming\w*|\bvoorspel\w*|\b(?:zal|zullen)\b", re.IGNORECASE)
+_FORECAST_WORDING = re.compile(
+    r"\bverwacht\w*|\bnaar verwachting\b|\bprognose\w*|\braming\w*|\bvoorspel\w*|\b(?:zal|zullen)\b", re.IGNORECASE
+)
 
 
 def forecast_leak(answer: str, reference_year: int) -> bool:
@@ -249,18 +276,30 @@ def forecast_leak(answer: str, reference_year: int) -> bool:
     return False
 
 
-def score_response(question: dict, response: dict, ranked: list[str], chunk_texts: dict[str, str], judge: SupportJudge, k: int, reference_year: int) -> dict:
+def score_response(
+    question: dict,
+    response: dict,
+    ranked: list[str],
+    chunk_texts: dict[str, str],
+    judge: SupportJudge,
+    k: int,
+    reference_year: int,
+) -> dict:
     """Every per-question score; `ranked` are the texts of the top-k retrieved passages."""
     texts = {**chunk_texts, **{p["chunk_id"]: p["text"] for p in response.get("passages", [])}}
     qtype = question.get("type", "")
     return {
         "retrieval": retrieval_scores(question.get("evidence", []), ranked, k),
-        "correctness": correctness(response.get("answer", ""), question.get("must_contain", [])) if question.get("answerable") else None,
+        "correctness": correctness(response.get("answer", ""), question.get("must_contain", []))
+        if question.get("answerable")
+        else None,
         "claims": citation_scores(response, texts, judge),
         "quotes_exact": quote_exact(response, texts),
         "refused": bool(response.get("refused")),
         "refusal_reason": response.get("refusal_reason"),
-        "forecast_leak": forecast_leak(response.get("answer", ""), reference_year) if qtype == "prediction_refuse" else None,
+        "forecast_leak": forecast_leak(response.get("answer", ""), reference_year)
+        if qtype == "prediction_refuse"
+        else None,
     }
 
 
@@ -307,28 +346,66 @@ METRICS: list[Metric] = [
     Metric("mrr_at_k", "MRR@k", True, _mean("retrieval", "rr")),
     Metric("ndcg_at_k", "nDCG@k", True, _mean("retrieval", "ndcg")),
     Metric("answer_correctness", "answer correctness (must_contain share)", True, _mean("correctness", "share")),
-    Metric("answer_words", "answer length (words, answers given)", None,
-           lambda r: (0.0, 0.0) if r["scores"]["refused"] else (float(len(strip_markers(r["response"].get("answer", "")).split())), 1.0)),
+    Metric(
+        "answer_words",
+        "answer length (words, answers given)",
+        None,
+        lambda r: (
+            (0.0, 0.0)
+            if r["scores"]["refused"]
+            else (float(len(strip_markers(r["response"].get("answer", "")).split())), 1.0)
+        ),
+    ),
     Metric("citation_recall", "citation recall", True, _claims(lambda c: c["supported"])),
-    Metric("citation_precision", "citation precision", True,
-           lambda r: (float(sum(sum(c["precise"]) for c in r["scores"]["claims"])), float(sum(len(c["precise"]) for c in r["scores"]["claims"])))),
+    Metric(
+        "citation_precision",
+        "citation precision",
+        True,
+        lambda r: (
+            float(sum(sum(c["precise"]) for c in r["scores"]["claims"])),
+            float(sum(len(c["precise"]) for c in r["scores"]["claims"])),
+        ),
+    ),
     Metric("unsupported_sentence_rate", "unsupported-sentence rate", False, _claims(lambda c: c["unsupported"])),
     Metric("numeric_fidelity", "numeric-fact fidelity", True, _claims(lambda c: c["numbers_ok"])),
-    Metric("quote_exactness", "quote exactness", True, lambda r: (float(sum(r["scores"]["quotes_exact"])), float(len(r["scores"]["quotes_exact"])))),
+    Metric(
+        "quote_exactness",
+        "quote exactness",
+        True,
+        lambda r: (float(sum(r["scores"]["quotes_exact"])), float(len(r["scores"]["quotes_exact"]))),
+    ),
     Metric("refusal_precision", "refusal precision", True, _refusal(_should_refuse, _refused)),
     Metric("refusal_recall", "refusal recall", True, _refusal(_refused, _should_refuse)),
     *[
         m
         for t in REFUSAL_TYPES
         for m in (
-            Metric(f"refusal_precision_{t}", f"refusal precision ({t})", True,
-                   _refusal(lambda r, t=t: r["type"] == t, lambda r, t=t: _refused(r) and REASON_TYPE.get(r["scores"]["refusal_reason"]) == t)),
-            Metric(f"refusal_recall_{t}", f"refusal recall ({t})", True, _refusal(_refused, lambda r, t=t: r["type"] == t)),
+            Metric(
+                f"refusal_precision_{t}",
+                f"refusal precision ({t})",
+                True,
+                _refusal(
+                    lambda r, t=t: r["type"] == t,
+                    lambda r, t=t: _refused(r) and REASON_TYPE.get(r["scores"]["refusal_reason"]) == t,
+                ),
+            ),
+            Metric(
+                f"refusal_recall_{t}", f"refusal recall ({t})", True, _refusal(_refused, lambda r, t=t: r["type"] == t)
+            ),
         )
     ],
-    Metric("over_refusal_rate", "over-refusal (answerable questions refused)", False, _refusal(_refused, lambda r: r["answerable"])),
-    Metric("forecast_leak_rate", "forecast leak (prediction_refuse)", False,
-           lambda r: (float(bool(r["scores"]["forecast_leak"])), float(r["scores"]["forecast_leak"] is not None))),
+    Metric(
+        "over_refusal_rate",
+        "over-refusal (answerable questions refused)",
+        False,
+        _refusal(_refused, lambda r: r["answerable"]),
+    ),
+    Metric(
+        "forecast_leak_rate",
+        "forecast leak (prediction_refuse)",
+        False,
+        lambda r: (float(bool(r["scores"]["forecast_leak"])), float(r["scores"]["forecast_leak"] is not None)),
+    ),
 ]
 PERCENTILES = (50, 95, 99)
 
@@ -347,15 +424,26 @@ def summarise(records: list[dict], resamples: int = 1000, seed: int = 0, confide
         with np.errstate(invalid="ignore", divide="ignore"):
             boot = num[idx].sum(axis=1) / den[idx].sum(axis=1)
         ci = [float(x) for x in np.nanpercentile(boot, [tail, 100 - tail])] if value is not None else None
-        out[m.name] = {"value": value, "ci": ci, "n": int(den.sum()), "label": m.label, "higher_is_better": m.higher_is_better}
+        out[m.name] = {
+            "value": value,
+            "ci": ci,
+            "n": int(den.sum()),
+            "label": m.label,
+            "higher_is_better": m.higher_is_better,
+        }
     for stage in sorted({s for r in records for s in r["response"].get("timings_ms", {})}):
-        values = np.array([r["response"]["timings_ms"][stage] for r in records if stage in r["response"].get("timings_ms", {})])
+        values = np.array(
+            [r["response"]["timings_ms"][stage] for r in records if stage in r["response"].get("timings_ms", {})]
+        )
         boot_idx = rng.integers(0, len(values), size=(resamples, len(values)))
         for p in PERCENTILES:
             boot = np.percentile(values[boot_idx], p, axis=1)
             out[f"latency_{stage}_p{p}"] = {
-                "value": float(np.percentile(values, p)), "ci": [float(x) for x in np.percentile(boot, [tail, 100 - tail])],
-                "n": len(values), "label": f"latency {stage.removesuffix('_ms')} p{p} (ms)", "higher_is_better": False,
+                "value": float(np.percentile(values, p)),
+                "ci": [float(x) for x in np.percentile(boot, [tail, 100 - tail])],
+                "n": len(values),
+                "label": f"latency {stage.removesuffix('_ms')} p{p} (ms)",
+                "higher_is_better": False,
             }
     return out
 
@@ -370,4 +458,17 @@ def point_values(records: list[dict]) -> dict[str, float | None]:
     return values
 
 
-__all__ = ["METRICS", "Metric", "score_response", "summarise", "point_values", "contains", "canonical", "evidence_matches", "retrieval_scores", "claims", "forecast_leak", "norm"]
+__all__ = [
+    "METRICS",
+    "Metric",
+    "score_response",
+    "summarise",
+    "point_values",
+    "contains",
+    "canonical",
+    "evidence_matches",
+    "retrieval_scores",
+    "claims",
+    "forecast_leak",
+    "norm",
+]

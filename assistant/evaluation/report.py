@@ -45,28 +45,52 @@ def comparison_table(summary: dict) -> list[str]:
         cells = [_ci(ours, latency)]
         for other in names[1:]:
             m = systems[other]["metrics"].get(name)
-            cells.append("–" if m is None or m["value"] is None else _fmt(m["value"], latency) + _ratio(m["value"], ours["value"]))
+            cells.append(
+                "–"
+                if m is None or m["value"] is None
+                else _fmt(m["value"], latency) + _ratio(m["value"], ours["value"])
+            )
         label = ours["label"].replace("k", str(summary["k"])) if name.endswith("_at_k") else ours["label"]
-        lines.append(f"| {label} (n={ours['n']}) | { {True: '↑', False: '↓', None: '·'}[ours['higher_is_better']] } | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {label} (n={ours['n']}) | { {True: '↑', False: '↓', None: '·'}[ours['higher_is_better']] } | "
+            + " | ".join(cells)
+            + " |"
+        )
     return lines
 
 
 def type_table(summary: dict) -> list[str]:
-    cols = [("n", "n"), ("hit_at_k", "hit@k"), ("recall_at_k", "recall@k"), ("answer_correctness", "correctness"),
-            ("citation_recall", "cit. recall"), ("citation_precision", "cit. precision"), ("refusal_recall", "refused (refusal types)"),
-            ("over_refusal_rate", "refused (answerable)")]
+    cols = [
+        ("n", "n"),
+        ("hit_at_k", "hit@k"),
+        ("recall_at_k", "recall@k"),
+        ("answer_correctness", "correctness"),
+        ("citation_recall", "cit. recall"),
+        ("citation_precision", "cit. precision"),
+        ("refusal_recall", "refused (refusal types)"),
+        ("over_refusal_rate", "refused (answerable)"),
+    ]
     lines = ["| type | " + " | ".join(c for _, c in cols[0:]) + " |", "|---|" + "---|" * len(cols)]
     for t, values in summary["systems"]["pipeline"]["by_type"].items():
-        lines.append(f"| {t} | " + " | ".join(str(values[k]) if k == "n" else _fmt(values.get(k)) for k, _ in cols) + " |")
+        lines.append(
+            f"| {t} | " + " | ".join(str(values[k]) if k == "n" else _fmt(values.get(k)) for k, _ in cols) + " |"
+        )
     return lines
 
 
 def latency_table(summary: dict) -> list[str]:
     metrics = summary["systems"]["pipeline"]["metrics"]
-    stages = sorted({k[len("latency_"):].rsplit("_p", 1)[0] for k in metrics if k.startswith("latency_")}, key=lambda s: (s == "total_ms", s))
+    stages = sorted(
+        {k[len("latency_") :].rsplit("_p", 1)[0] for k in metrics if k.startswith("latency_")},
+        key=lambda s: (s == "total_ms", s),
+    )
     lines = ["| stage | p50 | p95 | p99 |", "|---|---|---|---|"]
     for s in stages:
-        lines.append(f"| {s.removesuffix('_ms')} | " + " | ".join(_ci(metrics[f"latency_{s}_p{p}"], True) for p in (50, 95, 99)) + " |")
+        lines.append(
+            f"| {s.removesuffix('_ms')} | "
+            + " | ".join(_ci(metrics[f"latency_{s}_p{p}"], True) for p in (50, 95, 99))
+            + " |"
+        )
     return lines
 
 
@@ -98,13 +122,25 @@ def write_charts(summary: dict, results: dict[str, list[dict]], out_dir: Path) -
     fig, axes = plt.subplots(2, 1, figsize=(max(8, 1.4 * len(types)), 8))
     width = 0.8 / len(systems)
     for i, (name, s) in enumerate(systems.items()):
-        score = [s["by_type"][t].get("refusal_recall" if t in REFUSAL_TYPES else "answer_correctness") or 0 for t in types]
+        score = [
+            s["by_type"][t].get("refusal_recall" if t in REFUSAL_TYPES else "answer_correctness") or 0 for t in types
+        ]
         axes[0].bar(np.arange(len(types)) + i * width, score, width, label=name)
     axes[0].set_title("Answer correctness (answerable types) / refusal recall (refusal types)")
-    parts = [("hit_at_k", f"hit@{summary['k']}"), ("citation_recall", "citation recall"), ("citation_precision", "citation precision"), ("answer_correctness", "correctness")]
+    parts = [
+        ("hit_at_k", f"hit@{summary['k']}"),
+        ("citation_recall", "citation recall"),
+        ("citation_precision", "citation precision"),
+        ("answer_correctness", "correctness"),
+    ]
     width2 = 0.8 / len(parts)
     for i, (key, label) in enumerate(parts):
-        axes[1].bar(np.arange(len(types)) + i * width2, [systems["pipeline"]["by_type"][t].get(key) or 0 for t in types], width2, label=label)
+        axes[1].bar(
+            np.arange(len(types)) + i * width2,
+            [systems["pipeline"]["by_type"][t].get(key) or 0 for t in types],
+            width2,
+            label=label,
+        )
     axes[1].set_title("Our pipeline per question type")
     for ax, w, count in ((axes[0], width, len(systems)), (axes[1], width2, len(parts))):
         ax.set_xticks(np.arange(len(types)) + w * (count - 1) / 2)
@@ -120,9 +156,21 @@ def write_charts(summary: dict, results: dict[str, list[dict]], out_dir: Path) -
     all_ms = [r["response"]["timings_ms"].get("total_ms", 0) for recs in results.values() for r in recs]
     bins = np.logspace(np.log10(max(min(all_ms), 0.1)), np.log10(max(all_ms) * 1.05 + 0.1), 40)
     for name, recs in results.items():
-        ax.hist([r["response"]["timings_ms"].get("total_ms", 0) for r in recs], bins=bins, histtype="step", linewidth=1.6, label=name)
+        ax.hist(
+            [r["response"]["timings_ms"].get("total_ms", 0) for r in recs],
+            bins=bins,
+            histtype="step",
+            linewidth=1.6,
+            label=name,
+        )
     for p, style in ((50, "--"), (95, ":")):
-        ax.axvline(systems["pipeline"]["metrics"]["latency_total_ms_p" + str(p)]["value"], color="black", linestyle=style, linewidth=1, label=f"pipeline p{p}")
+        ax.axvline(
+            systems["pipeline"]["metrics"]["latency_total_ms_p" + str(p)]["value"],
+            color="black",
+            linestyle=style,
+            linewidth=1,
+            label=f"pipeline p{p}",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("end-to-end latency per question (ms, log scale)")
     ax.set_ylabel("questions")
@@ -167,7 +215,9 @@ def write_report(summary: dict, results: dict[str, list[dict]], out_dir: Path) -
         "",
         "## Support-judge calibration",
         "",
-        calibration_markdown(s["calibration"]) if s.get("calibration") else "No calibration file found; run `python -m assistant.evaluation.calibrate`.",
+        calibration_markdown(s["calibration"])
+        if s.get("calibration")
+        else "No calibration file found; run `python -m assistant.evaluation.calibrate`.",
         "",
     ]
     found = findings(results["pipeline"])
