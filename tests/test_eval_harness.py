@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from assistant.evaluation.baselines import AssistantPipeline, LangChainNaive
+from assistant.evaluation.baselines import AssistantPipeline, LangChainNaive, NaiveTopSentences
 from assistant.evaluation.harness import load_questions, run_eval, run_system
 from assistant.evaluation.judge import LexicalJudge
 from assistant.evaluation.metrics import METRICS
@@ -35,7 +35,7 @@ class ShuffledCitations(AssistantPipeline):
             donor = answers[(i + 1) % len(answers)]
             self._answers[q] = answers[i].model_copy(update={"citations": donor.citations})
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history=()) -> Answer:
         return self._answers[question]
 
 
@@ -56,7 +56,7 @@ def run(assistant, index_settings, subset_file, tmp_path_factory):
         subset_file,
         out,
         k=5,
-        baselines=["bm25-only", "dense-only"],
+        baselines=["bm25-only", "dense-only", "naive-top3"],
         assistant=assistant,
         extra_systems=[broken],
         resamples=200,
@@ -73,7 +73,7 @@ def test_eval_writes_every_file(run):
         assert {"id", "type", "response", "scores"} <= set(r)
         assert set(r["response"]) == ANSWER_FIELDS
         assert {"analyse_ms", "retrieve_ms", "compose_ms", "guard_ms", "total_ms"} <= set(r["response"]["timings_ms"])
-    for name in ("bm25-only", "dense-only", "shuffled-citations"):
+    for name in ("bm25-only", "dense-only", "naive-top3", "shuffled-citations"):
         assert len((out / "baselines" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()) == len(SUBSET)
     on_disk = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert on_disk["headline"] == json.loads(json.dumps(summary["headline"]))
@@ -81,7 +81,7 @@ def test_eval_writes_every_file(run):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (out / "report.md").read_text(encoding="utf-8")
     for text in (
-        "| pipeline | bm25-only | dense-only | shuffled-citations |",
+        "| pipeline | bm25-only | dense-only | naive-top3 | shuffled-citations |",
         "hit@5",
         "Cohen's kappa",
         "scores_by_type.png",
@@ -142,6 +142,14 @@ def test_langchain_naive_baseline(index_settings, subset_file):
     records = run_system(naive, load_questions(subset_file)[:3], k=5, judge=LexicalJudge(), reference_year=2025)
     assert all(r["scores"]["quotes_exact"] == [True] * 4 for r in records)
     assert all(len(r["ranked"]) == 5 for r in records)
+
+
+def test_naive_top3_quotes_three_sentences_of_the_top3_passages(assistant):
+    naive = NaiveTopSentences(assistant)
+    answer = naive.ask("Hoeveel vacatures stonden er open?", history=["Hoe krap is de arbeidsmarkt in Groningen?"])
+    assert len(answer.citations) == 3 and len(answer.passages) == 3 and not answer.refused
+    passage_texts = {p.chunk_id: p.text for p in answer.passages}
+    assert all(c.quote in passage_texts[c.chunk_id].split("\n") for c in answer.citations)
 
 
 def test_cli_eval_writes_files_and_gates(assistant, index_settings, subset_file, tmp_path, monkeypatch):

@@ -294,6 +294,31 @@ def test_refusal_metrics():
     assert v["hit_at_k"] == pytest.approx(1 / 2) and v["answer_correctness"] == pytest.approx(1 / 2)
 
 
+def _scored(question: dict, response: dict) -> dict:
+    q = {"answerable": question["type"] not in ("prediction_refuse", "out_of_scope", "not_covered"), **question}
+    return {**q, "response": response, "scores": score_response(q, response, [], TEXTS, JUDGE, 5, 2025)}
+
+
+def test_follow_up_uncovered_source_and_fully_right_metrics():
+    answer = _response(f"{P1} [1]", [_citation(1, "c1", P1)])
+    wrong = _response(f"{P2} [1]", [_citation(1, "c2", P2)])
+    flagged = {**wrong, "notices": [{"kind": "period_not_covered"}]}
+    records = [
+        _scored({"id": "f1", "type": "factual", "must_contain": ["12.500"]}, answer),  # first turn
+        _scored({"id": "f2", "type": "factual", "must_contain": ["12.500"], "history": ["Eerste vraag?"]}, wrong),
+        _scored({"id": "n1", "type": "not_covered", "nearest_must_contain": ["12.500"]}, answer),  # silent
+        _scored({"id": "n2", "type": "not_covered", "nearest_must_contain": []}, flagged),
+        _scored({"id": "s1", "type": "factual", "must_contain": ["12.500"], "expected_sources": ["other"]}, answer),
+    ]
+    v = {k: x["value"] for k, x in summarise(records, resamples=20).items()}
+    assert v["follow_up_correctness"] == pytest.approx(0.0)  # only the follow-up turn counts, and it missed
+    assert v["answer_correctness"] == pytest.approx(2 / 3)
+    assert v["uncovered_said_rate"] == pytest.approx(1 / 2)
+    assert v["source_correct_rate"] == pytest.approx(0.0)  # the answer cites c1's source, not "other"
+    assert v["fully_right_rate"] == pytest.approx(2 / 5)  # f1 and n2
+    assert v["refusal_recall"] is None  # a not_covered question is not one that must be refused
+
+
 def test_summarise_has_every_metric_with_a_bootstrap_interval():
     records = _refusal_records()
     m = summarise(records, resamples=200, seed=1)

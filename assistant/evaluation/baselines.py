@@ -2,6 +2,9 @@
 
 - `pipeline`: the Assistant exactly as the channels use it.
 - `bm25-only` / `dense-only`: the same Assistant with `Settings.retrieval.mode` = bm25 / dense.
+- `naive-top3`: the naive extractive composer: the three sentences most similar (by the
+  configured embedder, e5 by default) to the question among the top-3 fused passages, each
+  cited, never a refusal. The issue that set our answer targets measures against it.
 - `langchain-naive`: what a user would write with LangChain defaults over the same loaded
   source text: RecursiveCharacterTextSplitter(1000, 200) per page, an in-memory Chroma with
   our embedder wrapped as LangChain `Embeddings`, the top-4 passages concatenated as the
@@ -17,6 +20,7 @@ import uuid
 from typing import Callable, Protocol, Sequence
 
 from ..backends import Embedder
+from ..chunking import chunk_sentences
 from ..core import Assistant
 from ..errors import ConfigError, QuestionError
 from ..sources import load_document, load_manifest
@@ -27,14 +31,15 @@ class Pipeline(Protocol):
     """A system under evaluation.
 
     `ask` answers one question with the core `Answer` contract (never raises for a bad
-    question: it refuses with reason invalid_question). `rank` returns the top-k passages
+    question: it refuses with reason invalid_question); `history` holds the earlier questions
+    of the same conversation, oldest first. `rank` returns the top-k passages
     the system retrieves for the question, best first. `chunk_texts` maps every chunk id
     the system can cite to its indexed text (for quote exactness and citation support).
     """
 
     name: str
 
-    def ask(self, question: str) -> Answer: ...
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer: ...
 
     def rank(self, question: str, k: int, answer: Answer) -> list[Passage]: ...
 
@@ -48,9 +53,9 @@ class AssistantPipeline:
         self.assistant = assistant
         self.name = name
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         try:
-            return self.assistant.ask(question)
+            return self.assistant.ask(question, history=history)
         except QuestionError as exc:
             return Answer(question=question, answer=exc.message_nl, refused=True, refusal_reason="invalid_question")
 
@@ -58,6 +63,85 @@ class AssistantPipeline:
         if len(answer.passages) >= k:
             return answer.passages[:k]
         hits = self.assistant.retriever.retrieve(question, k=k)  # the answer carries fewer than k passages
+        return [
+            Passage(
+                chunk_id=h.chunk.id,
+                source_id=h.chunk.source_id,
+                page=h.chunk.page,
+                section=h.chunk.section,
+                score=h.score,
+                text=h.chunk.text,
+            )
+            for h in hits
+        ]
+
+    def chunk_texts(self) -> dict[str, str]:
+        return {c.id: c.text for c in self.assistant.snapshot.chunks}
+
+
+def with_history(question: str, history: Sequence[str]) -> str:
+    """What a naive system searches with in a conversation: the earlier questions and this one, joined."""
+    return " ".join([*history, question])
+
+
+class NaiveTopSentences:
+    """The three sentences of the top-3 fused passages most similar to the question (see module docstring)."""
+
+    name = "naive-top3"
+    passages = 3
+    sentences = 3
+
+    def __init__(self, assistant: Assistant):
+        self.assistant = assistant
+
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        t0 = time.perf_counter()
+        query = with_history(question, history)
+        qvec = self.assistant.embedder.embed_query(query)
+        hits = self.assistant.retriever.retrieve(query, k=self.passages, query_vector=qvec)
+        pool = [(h, s) for h in hits for s in chunk_sentences(h.chunk.text)]
+        if not pool:
+            return Answer(question=question, answer="", passages=[])
+        sims = self.assistant.embedder.embed_passages([s for _, s in pool]) @ qvec
+        best = [pool[i] for i in sims.argsort()[::-1][: self.sentences]]
+        citations, parts = [], []
+        for n, (hit, sentence) in enumerate(best, 1):
+            src = self.assistant.sources[hit.chunk.source_id]
+            citations.append(
+                Citation(
+                    n=n,
+                    source_id=src.id,
+                    title=src.title,
+                    publisher=src.publisher,
+                    url=src.url,
+                    page=hit.chunk.page,
+                    section=hit.chunk.section,
+                    quote=sentence,
+                    chunk_id=hit.chunk.id,
+                )
+            )
+            parts.append(f"{sentence} [{n}]")
+        passages = [
+            Passage(
+                chunk_id=h.chunk.id,
+                source_id=h.chunk.source_id,
+                page=h.chunk.page,
+                section=h.chunk.section,
+                score=round(h.score, 5),
+                text=h.chunk.text,
+            )
+            for h in hits
+        ]
+        return Answer(
+            question=question,
+            answer=" ".join(parts),
+            citations=citations,
+            passages=passages,
+            timings_ms={"total_ms": round((time.perf_counter() - t0) * 1000, 2)},
+        )
+
+    def rank(self, question: str, k: int, answer: Answer) -> list[Passage]:
+        hits = self.assistant.retriever.retrieve(question, k=k)
         return [
             Passage(
                 chunk_id=h.chunk.id,
@@ -145,9 +229,9 @@ class LangChainNaive:
             text=doc.page_content,
         )
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         t0 = time.perf_counter()
-        found = self._search(question, self.top_n)
+        found = self._search(with_history(question, history), self.top_n)
         retrieve_ms = (time.perf_counter() - t0) * 1000
         citations = []
         for n, (doc, _) in enumerate(found, 1):
@@ -183,6 +267,7 @@ class LangChainNaive:
 
 
 BASELINES: dict[str, Callable[[Assistant], Pipeline]] = {
+    "naive-top3": NaiveTopSentences,
     "langchain-naive": LangChainNaive,
     "bm25-only": lambda a: with_retrieval_mode(a, "bm25"),
     "dense-only": lambda a: with_retrieval_mode(a, "dense"),
@@ -204,6 +289,7 @@ __all__ = [
     "Pipeline",
     "AssistantPipeline",
     "LangChainNaive",
+    "NaiveTopSentences",
     "BASELINES",
     "make_baseline",
     "check_baselines",

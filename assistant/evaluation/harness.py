@@ -33,6 +33,9 @@ HEADLINE = [
     "hit_at_k",
     "mrr_at_k",
     "answer_correctness",
+    "follow_up_correctness",
+    "answer_words_median",
+    "fully_right_rate",
     "citation_recall",
     "citation_precision",
     "unsupported_sentence_rate",
@@ -64,6 +67,10 @@ def load_questions(path: Path) -> list[dict]:
         q["answerable"] = bool(q.get("answerable", q["type"] not in REFUSAL_TYPES))
         q["must_contain"] = [str(m) for m in q.get("must_contain") or []]
         q["evidence"] = [str(e) for e in q.get("evidence") or []]
+        history = q.get("history") or []
+        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+            raise ConfigError(f"{path}:{lineno}: 'history' must be a list of the earlier questions (strings).")
+        q["history"] = history
         questions.append(q)
     if not questions:
         raise ConfigError(f"{path} holds no questions.")
@@ -74,7 +81,7 @@ def score_one(
     pipeline: Pipeline, q: dict, chunk_texts: dict[str, str], *, k: int, judge: SupportJudge, reference_year: int
 ) -> dict:
     """Ask one question and score the answer: the record written to results.jsonl."""
-    answer = pipeline.ask(q["question"])
+    answer = pipeline.ask(q["question"], history=q.get("history") or [])
     ranked = pipeline.rank(q["question"], k, answer)
     response = answer.to_json()
     return {

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from .judge import SupportJudge
 
 REFUSAL_TYPES = ("prediction_refuse", "out_of_scope")
+# Asks a figure for a period or place no source covers: the right answer says so (a refusal, or an
+# answer with a `period_not_covered` / `place_not_covered` notice) and may give the nearest figure.
+NOT_COVERED = "not_covered"
+UNCOVERED_NOTICES = ("period_not_covered", "place_not_covered")
 REASON_TYPE = {"prediction": "prediction_refuse", "out_of_scope": "out_of_scope", "no_evidence": "out_of_scope"}
 
 # ------------------------------------------------------------------ text matching
@@ -300,7 +304,40 @@ def score_response(
         "forecast_leak": forecast_leak(response.get("answer", ""), reference_year)
         if qtype == "prediction_refuse"
         else None,
+        "follow_up": bool(question.get("history")),
+        "uncovered_said": uncovered_said(response) if qtype == NOT_COVERED else None,
+        "nearest": correctness(response.get("answer", ""), question.get("nearest_must_contain") or [])
+        if qtype == NOT_COVERED
+        else None,
+        "sources": sources_cited(response, question.get("expected_sources") or []),
     }
+
+
+def uncovered_said(response: dict) -> bool:
+    """A not_covered question: refused, or answered with a notice that the asked period or place is not covered."""
+    kinds = {n.get("kind") for n in response.get("notices") or []}
+    return bool(response.get("refused")) or bool(kinds & set(UNCOVERED_NOTICES))
+
+
+def sources_cited(response: dict, expected: list[str]) -> bool | None:
+    """Every expected source is cited (None when the question names none)."""
+    if not expected:
+        return None
+    cited = {c.get("source_id") for c in response.get("citations", [])}
+    return set(expected) <= cited
+
+
+def fully_right(r: dict) -> bool:
+    """Right in every respect a question states: the refusal decision, every key fact, the expected
+    sources, and for a not_covered question that the gap is said (and the nearest figure, when given)."""
+    s, qtype = r["scores"], r["type"]
+    if qtype in REFUSAL_TYPES:
+        return s["refused"] and REASON_TYPE.get(s["refusal_reason"]) == qtype
+    if qtype == NOT_COVERED:
+        return bool(s["uncovered_said"]) and (s["nearest"] is None or s["nearest"]["share"] == 1.0)
+    if s["refused"]:
+        return False
+    return (s["correctness"] is None or s["correctness"]["share"] == 1.0) and s["sources"] is not False
 
 
 # ------------------------------------------------------------------ pooled metrics
@@ -333,7 +370,7 @@ def _refusal(num: Callable[[dict], bool], den: Callable[[dict], bool]) -> Callab
 
 
 def _should_refuse(r: dict) -> bool:
-    return not r["answerable"]
+    return not r["answerable"] and r["type"] != NOT_COVERED
 
 
 def _refused(r: dict) -> bool:
@@ -346,6 +383,12 @@ METRICS: list[Metric] = [
     Metric("mrr_at_k", "MRR@k", True, _mean("retrieval", "rr")),
     Metric("ndcg_at_k", "nDCG@k", True, _mean("retrieval", "ndcg")),
     Metric("answer_correctness", "answer correctness (must_contain share)", True, _mean("correctness", "share")),
+    Metric(
+        "follow_up_correctness",
+        "answer correctness on follow-up turns",
+        True,
+        lambda r: _mean("correctness", "share")(r) if r["scores"].get("follow_up") else (0.0, 0.0),
+    ),
     Metric(
         "answer_words",
         "answer length (words, answers given)",
@@ -401,6 +444,27 @@ METRICS: list[Metric] = [
         _refusal(_refused, lambda r: r["answerable"]),
     ),
     Metric(
+        "uncovered_said_rate",
+        "uncovered period/place said (not_covered)",
+        True,
+        lambda r: (
+            float(bool(r["scores"].get("uncovered_said"))),
+            float(r["scores"].get("uncovered_said") is not None),
+        ),
+    ),
+    Metric(
+        "source_correct_rate",
+        "expected sources cited",
+        True,
+        lambda r: (float(bool(r["scores"].get("sources"))), float(r["scores"].get("sources") is not None)),
+    ),
+    Metric(
+        "fully_right_rate",
+        "fully right (decision, key facts, sources, gaps said)",
+        True,
+        lambda r: (float(fully_right(r)), 1.0),
+    ),
+    Metric(
         "forecast_leak_rate",
         "forecast leak (prediction_refuse)",
         False,
@@ -431,6 +495,18 @@ def summarise(records: list[dict], resamples: int = 1000, seed: int = 0, confide
             "label": m.label,
             "higher_is_better": m.higher_is_better,
         }
+    lengths = np.array(
+        [len(strip_markers(r["response"].get("answer", "")).split()) for r in records if not r["scores"]["refused"]]
+    )
+    if len(lengths):
+        boot = np.median(lengths[rng.integers(0, len(lengths), size=(resamples, len(lengths)))], axis=1)
+        out["answer_words_median"] = {
+            "value": float(np.median(lengths)),
+            "ci": [float(x) for x in np.percentile(boot, [tail, 100 - tail])],
+            "n": len(lengths),
+            "label": "median answer length (words, answers given)",
+            "higher_is_better": None,
+        }
     for stage in sorted({s for r in records for s in r["response"].get("timings_ms", {})}):
         values = np.array(
             [r["response"]["timings_ms"][stage] for r in records if stage in r["response"].get("timings_ms", {})]
@@ -460,6 +536,9 @@ def point_values(records: list[dict]) -> dict[str, float | None]:
 
 __all__ = [
     "METRICS",
+    "NOT_COVERED",
+    "fully_right",
+    "uncovered_said",
     "Metric",
     "score_response",
     "summarise",
