@@ -1,284 +1,294 @@
-"""Extractive answer composer: picks the source sentences that answer the question and
-cites each one. No sentence is written that a passage does not contain verbatim, so
-every number in an answer stands in the passage it cites.
+"""Generators: from the scored `Evidence` and the guard's `Verdict` to the answer's sentences.
 
-Sentence score = a weighted sum of `sentence_features` (weights fitted on questions by
-evals/tune_composer.py): dense similarity to the question, IDF-weighted coverage of the
-question's terms (alone, and with the section heading and previous sentence), the
-passage's retrieval rank and dense score, question signals (a number when a quantity is
-asked, the asked year, definition sections, the asked form: a list, a reason, who, when)
-and penalties (captions, source lines, fragments, table rows). Selection is greedy: the
-best sentence first (the key figure), then sentences close in score that cover asked-for
-terms not yet covered or stand next to a chosen one, plus the bullet items a chosen "...:"
-sentence introduces.
+`ExtractiveGenerator` (the default, and the offline fallback for any other generator) writes no
+sentence a passage does not contain verbatim, except a table row, which it reads out as a Dutch
+sentence built from the row's own cells. It leads with the verdict's sentence (a stated forecast,
+or the nearest figure when the asked period or place is not covered), else with the newest of
+figures that disagree, else with the best sentence; then adds sentences close in score that
+cover asked terms not yet covered or stand next to a chosen one, the bullet items a chosen
+"...:" sentence introduces, and the sentence a chosen one refers back to ("Dat is 1,7% ...").
+When the answer cites more than one source, each sentence says which source (and period) it is.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from typing import Callable, Protocol, runtime_checkable
 
-import numpy as np
-
-from .backends import Embedder
 from .chunking import chunk_sentences
-from .question import QuestionAnalysis, TermWeights
+from .idf import TermWeights
 from .settings import AnswerSettings
-from .similarity import SimilarityScale
-from .text import content_terms, has_figure, years
-from .types import Hit
-
-_BULLET = re.compile(r"^[◼•▪●]\s*")
-_FORECAST_SENTENCE = re.compile(
-    r"\bverwacht\w*|\bnaar verwachting\b|\bprognose\w*|\braming\w*|\bvoorspel\w*|\b(?:zal|zullen)\b|\bgroeiverwachting\w*|\bkomende jaren\b|\bde komende\b|\btot (?:en met )?20\d\d\b|\bvanaf 20\d\d\b",
-    re.IGNORECASE,
+from .types import (
+    Chunk,
+    Draft,
+    DraftSentence,
+    Evidence,
+    EvidenceItem,
+    Fact,
+    Period,
+    SentenceInfo,
+    Signals,
+    SourceInfo,
+    Verdict,
 )
-# Sentence forms that answer a question's asked form (question.py _ANSWER_FORMS).
-_ANSWER_FORM_IN_SENTENCE = {
-    "list": re.compile(r"(?:[^,]+,){2,}|:\s*$|\w+,\s+\w+(?:\s+\w+)*\s+en\s+\w+"),
-    "reason": re.compile(
-        r"\b(?:doordat|omdat|vanwege|oorzaak|oorzaken|reden|komt\s+door|als\s+gevolg|daardoor|door\s+(?:de|het|een))\b",
-        re.IGNORECASE,
-    ),
-    "who": re.compile(r"\b(?:door|van|volgens|in\s+opdracht\s+van)\s+(?:het\s+|de\s+)?[A-Z][\w&-]+"),
-    "when": re.compile(
-        r"\b(?:19|20)\d\d\b|\b(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)\b",
-        re.IGNORECASE,
-    ),
-}
-_NOISE = re.compile(r"^(Afbeelding|Tabel|Figuur)\s+\d|^(Bron|Nb|\*)\s*:")
 
-
-@dataclass
-class Candidate:
-    text: str
-    hit_index: int  # index into the hits list
-    position: int  # sentence index within its passage
-    terms: set[str]
-    score: float = 0.0
-    coverage: float = 0.0
-    dense: float = 0.0
-    forecast: bool = False
-    forecast_inherited: bool = False  # no time words of its own; continues the forecast before it
-    context_terms: set[str] = field(default_factory=set)  # section heading + previous sentence
-    context: str = ""  # the same, as text
-    previous: str = ""  # the sentence before, in the same passage
-    window_terms: set[str] = field(default_factory=set)  # this sentence, the two before and the one after
-    features: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def clean(self) -> str:
-        return _BULLET.sub("", self.text)
-
-
-@dataclass
-class Composition:
-    sentences: list[Candidate] = field(default_factory=list)
-    candidates: list[Candidate] = field(default_factory=list)  # all, best first
-
-    @property
-    def best(self) -> Candidate | None:
-        return self.candidates[0] if self.candidates else None
-
-
-# Learned by evals/tune_composer.py (listwise softmax: which sentence overlaps the gold evidence)
-# on the dev set, the tune half of the guard questions and the odd ids of the own set.
-FEATURE_WEIGHTS: dict[str, float] = {
-    "dense": 6.361,
-    "coverage": 3.838,
-    "context_coverage": 4.95,
-    "rank_prior": 4.404,
-    "passage_dense": 2.674,
-    "number_when_asked": 1.403,
-    "no_number_when_asked": -1.263,
-    "year_match": 1.038,
-    "year_missing": -0.898,
-    "definition_section": 3.144,
-    "definition_heading": 3.0,  # set by hand: the fit was flat on train; same size as definition_section
-    "noise": -5.213,
-    "short": -1.925,
-    "table_row": -1.998,
-    "first_in_passage": -0.485,
-    "list_intro": 1.035,
-    "answer_form": 1.3,  # the refit's value (1.302), set alone: refitting the others too lowered key facts on train
-}
-
-
-def sentence_features(
-    q: QuestionAnalysis, c: "Candidate", hit: Hit, weights: TermWeights, scale: Callable[[float], float] = lambda s: s
-) -> dict[str, float]:
-    """Signals that a sentence answers the question; names match FEATURE_WEIGHTS. `scale` maps the
-    embedder's similarities onto the reference scale the weights were fitted on."""
-    has_number = has_figure(c.clean)
-    sentence_years = years(c.text)
-    return {
-        "dense": c.dense,
-        "coverage": weights.coverage(q.terms, c.terms),
-        "context_coverage": weights.coverage(q.terms, c.terms | c.context_terms),
-        "rank_prior": 1.0 / (1 + 0.3 * c.hit_index),
-        "passage_dense": scale(hit.raw["dense"]) if "dense" in hit.raw else 0.0,
-        "number_when_asked": float(q.asks_quantity and has_number),
-        "no_number_when_asked": float(q.asks_quantity and not has_number),
-        "year_match": float(bool(q.years & sentence_years)),
-        "year_missing": float(bool(q.years) and not (q.years & sentence_years)),
-        "definition_section": float(q.asks_definition and "Begrippen" in hit.chunk.section),
-        # a definition asked, and the sentence stands under a heading naming the asked term
-        "definition_heading": weights.coverage(q.terms, content_terms(hit.chunk.section.split(" › ")[-1]))
-        if q.asks_definition
-        else 0.0,
-        # captions and source lines, except a source line when the question asks who made something
-        "noise": float(bool(_NOISE.search(c.text)) and not (q.answer_form == "who" and c.text.startswith("Bron"))),
-        "short": float(len(c.text.split()) < 6),
-        "table_row": float(bool(hit.chunk.row_label)),
-        "first_in_passage": float(c.position == 0),
-        "list_intro": float(c.text.rstrip().endswith(":")),
-        "answer_form": float(bool(q.answer_form) and bool(_ANSWER_FORM_IN_SENTENCE[q.answer_form].search(c.clean))),
-    }
+_BULLETS = "◼•▪●"
+_ORDINALS = ["eerste", "tweede", "derde", "vierde"]
 
 
 @runtime_checkable
 class Generator(Protocol):
-    """Chooses the sentences of an answer from retrieved passages.
+    """Writes an answer from scored evidence.
 
-    `compose` returns the selected sentences (each a verbatim span of one hit's text)
-    in answer order, plus every scored candidate for the guard. It never invents text.
+    `generate` returns the answer's sentences in order, each citing the passage it comes from,
+    with the verbatim span of that passage to quote. It is called only when the guard answers;
+    it reads nothing but the signals, the evidence and the verdict.
     """
 
-    def compose(self, q: QuestionAnalysis, question_vector: np.ndarray, hits: list[Hit]) -> Composition: ...
+    name: str
 
-    def recompose(self, q: QuestionAnalysis, comp: Composition, hits: list[Hit], lead: "Candidate") -> Composition:
-        """The answer again from the same candidates, led by `lead` (a stated forecast the guard matched)."""
-        ...
-
-
-def is_forecast_sentence(text: str, data_year: int) -> bool:
-    """States an expectation: a forecast word, or a future year outside a caption/source line."""
-    if _NOISE.search(text):
-        return False
-    return bool(_FORECAST_SENTENCE.search(text)) or any(y > data_year for y in years(text))
+    def generate(self, signals: Signals, evidence: Evidence, verdict: Verdict) -> Draft: ...
 
 
 class ExtractiveGenerator:
+    name = "extractive"
+
     def __init__(
         self,
-        embedder: Embedder,
         weights: TermWeights,
         settings: AnswerSettings,
-        data_year: int,
-        scale: Callable[[float], float] = SimilarityScale(),
+        sources: dict[str, SourceInfo],
+        neighbour: Callable[[Chunk, int], tuple[Chunk, int] | None] = lambda chunk, position: None,
     ):
-        self.embedder = embedder
-        self.scale = scale  # the embedder's similarities on the scale the weights were fitted on
-        self.weights = weights
-        self.settings = settings
-        self.data_year = data_year
+        self.weights, self.settings, self.sources = weights, settings, sources
+        self.neighbour = neighbour  # (chunk, -1) -> the chunk holding the sentence before its first one
 
-    def candidates(self, q: QuestionAnalysis, question_vector: np.ndarray, hits: list[Hit]) -> list[Candidate]:
-        """Every sentence of the top passages, scored (best first)."""
-        cands: list[Candidate] = []
-        for hi, hit in enumerate(hits[: self.settings.context_passages]):
-            section_terms = content_terms(hit.chunk.section)
-            sentences = chunk_sentences(hit.chunk.text)
-            terms = [content_terms(s) for s in sentences]
-            for si, sentence in enumerate(sentences):
-                if len(sentence) < 12:
-                    continue
-                c = Candidate(sentence, hi, si, terms[si])
-                previous = sentences[si - 1] if si else ""
-                c.forecast = is_forecast_sentence(sentence, self.data_year)
-                # "Tussen 2024 en 2027 neemt de werkgelegenheid ... toe. In Limburg daalt het aantal banen."
-                c.forecast_inherited = (
-                    not c.forecast and not years(sentence) and is_forecast_sentence(previous, self.data_year)
-                )
-                c.previous = previous
-                c.context = f"{hit.chunk.section}\n{previous}"
-                c.context_terms = section_terms | (terms[si - 1] if si else set())
-                c.window_terms = set().union(*terms[max(0, si - 2) : si + 2])
-                cands.append(c)
-        if not cands:
-            return []
-        unique: dict[str, Candidate] = {}
-        for c in cands:  # overlapping chunks repeat sentences: keep the best-ranked passage's copy
-            unique.setdefault(c.text, c)
-        cands = list(unique.values())
-        sims = self.embedder.embed_passages([c.text for c in cands]) @ question_vector
-        for c, sim in zip(cands, sims):
-            c.dense = self.scale(float(sim))
-            c.features = sentence_features(q, c, hits[c.hit_index], self.weights, self.scale)
-            c.coverage = max(c.features["coverage"], c.features["context_coverage"] * 0.75)
-            c.score = sum(FEATURE_WEIGHTS[name] * value for name, value in c.features.items())
-            if q.focus:  # a follow-up must answer about its new subject, not repeat the last answer
-                c.score += self.settings.focus_bonus * self.weights.coverage(q.focus, c.terms | c.context_terms)
-        return sorted(cands, key=lambda c: -c.score)
+    def generate(self, q: Signals, ev: Evidence, verdict: Verdict) -> Draft:
+        if not ev.items:
+            return Draft(notices=list(verdict.notices))
+        lead = verdict.lead or ev.items[0]
+        bonus = self.settings.forecast_bonus if verdict.forecast else 0.0
 
-    def compose(self, q: QuestionAnalysis, question_vector: np.ndarray, hits: list[Hit]) -> Composition:
-        return self._select(q, self.candidates(q, question_vector, hits), hits)
+        def score(c: EvidenceItem) -> float:  # answering a stated forecast: further forecasts preferred
+            return c.score + (bonus if c.forecast or c.forecast_inherited else 0.0)
 
-    def recompose(self, q: QuestionAnalysis, comp: Composition, hits: list[Hit], lead: Candidate) -> Composition:
-        # Further sentences: forecasts preferred, so the answer stays about what the source expects.
-        def score(c: Candidate) -> float:
-            return c.score + (self.settings.forecast_bonus if c.forecast or c.forecast_inherited else 0.0)
+        forced = [c for c in verdict.also if c is not lead]
+        rest = sorted(
+            (c for c in ev.items if c is not lead and all(c is not f for f in forced)), key=lambda c: -score(c)
+        )
+        chosen = self._select(q, [lead, *forced, *rest], ev, score, keep=1 + len(forced))
+        chosen = self._with_antecedents(chosen, ev)
+        order = {id(c): i for i, c in enumerate(chosen)}
+        first_seen: dict[str, int] = {}
+        for c in chosen:
+            first_seen.setdefault(c.chunk.id, order[id(c)])
+        ordered = sorted(chosen, key=lambda c: (first_seen[c.chunk.id], c.position))
+        # figures of different dates: each sentence says whose it is (the report and its own tables share a date)
+        several = (
+            len({self.sources[c.chunk.source_id].published for c in ordered if c.chunk.source_id in self.sources}) > 1
+        )
+        sentences = [self._sentence(c, c.fact, several) for c in ordered]
+        prefix = next((n.text for n in verdict.notices if n.kind == "source_forecast"), "")
+        return Draft(sentences=sentences, prefix=prefix, notices=list(verdict.notices))
 
-        rest = sorted((c for c in comp.candidates if c is not lead), key=lambda c: -score(c))
-        return self._select(q, [lead] + rest, hits, score)
+    # -------------------------------------------------------------- selection
 
-    def _select(
-        self,
-        q: QuestionAnalysis,
-        cands: list[Candidate],
-        hits: list[Hit],
-        score: Callable[[Candidate], float] | None = None,
-    ) -> Composition:
-        """Greedy selection; `cands[0]` leads the answer; `score` may rescore candidates (default: their score)."""
-        score = score or (lambda c: c.score)
-        comp = Composition(candidates=cands)
-        if not cands:
-            return comp
+    def _select(self, q: Signals, cands: list[EvidenceItem], ev: Evidence, score, keep: int = 1) -> list[EvidenceItem]:
+        """Greedy: `cands[:keep]` lead, then sentences close in score that add asked terms."""
+        chosen: list[EvidenceItem] = []
+        for c in cands[:keep]:
+            chosen += [c] + self._list_items(c, ev)
         top = cands[0]
-        chosen = [top] + self._list_items(top, hits)
-        covered = set(top.terms)
+        covered = set().union(*(c.terms for c in chosen))
         words_used = sum(len(c.clean.split()) for c in chosen)
         budget, cfg = self.settings.max_words, self.settings
-        while len(chosen) < cfg.max_sentences and words_used < budget:
+        while len(chosen) < cfg.max_sentences + keep - 1 and words_used < budget:
             best, best_value = None, float("-inf")
-            taken = {c.text for c in chosen}
-            for c in cands[1:]:
-                if c.text in taken or words_used + len(c.clean.split()) > budget * 1.25:
+            taken = {id(c) for c in chosen}
+            for c in cands[keep:]:
+                if id(c) in taken or words_used + len(c.clean.split()) > budget * 1.25:
                     continue
-                adjacent = any(c.hit_index == x.hit_index and abs(c.position - x.position) == 1 for x in chosen)
+                adjacent = any(c.chunk.id == x.chunk.id and abs(c.position - x.position) == 1 for x in chosen)
                 value = score(c) + (cfg.adjacent_bonus if adjacent else 0.0)
                 gain = self.weights.coverage(q.terms - covered, c.terms) if q.terms - covered else 0.0
-                if (
-                    value >= score(top) - cfg.keep_within
-                    and (gain >= cfg.min_gain or value >= score(top) - cfg.keep_close)
-                    and value > best_value
-                ):
+                close = value >= score(top) - cfg.keep_close
+                if value >= score(top) - cfg.keep_within and (gain >= cfg.min_gain or close) and value > best_value:
                     best, best_value = c, value
             if best is None:
                 break
-            items = self._list_items(best, hits)
+            items = self._list_items(best, ev)
             chosen += [best] + items
             covered |= best.terms
             words_used += sum(len(c.clean.split()) for c in [best] + items)
-        # Reading order: the best sentence's passage first, each passage in document order.
-        first_seen = {c.hit_index: i for i, c in reversed(list(enumerate(chosen)))}
-        comp.sentences = sorted(chosen, key=lambda c: (first_seen[c.hit_index], c.position))
-        return comp
+        return chosen
 
-    def _list_items(self, c: Candidate, hits: list[Hit]) -> list[Candidate]:
+    def _list_items(self, c: EvidenceItem, ev: Evidence) -> list[EvidenceItem]:
         """A sentence that introduces a list ("...: ") brings the bullet items that follow it."""
         if not c.text.rstrip().endswith(":"):
             return []
         items = []
-        sentences = chunk_sentences(hits[c.hit_index].chunk.text)
+        sentences = chunk_sentences(c.chunk.text)
         previous_was_bullet = True
         for i in range(c.position + 1, min(len(sentences), c.position + 13)):
-            if _BULLET.match(sentences[i]):
-                items.append(Candidate(sentences[i], c.hit_index, i, content_terms(sentences[i])))
+            if sentences[i].lstrip()[:1] in _BULLETS:
+                items.append(self._item(ev, c.chunk, i, sentences[i]))
                 previous_was_bullet = True
             elif previous_was_bullet:
                 previous_was_bullet = False  # an item's explanation; the list may go on
             else:
                 break
         return items
+
+    def _with_antecedents(self, chosen: list[EvidenceItem], ev: Evidence) -> list[EvidenceItem]:
+        """Every sentence that refers back, or a bullet item without its list's opening sentence,
+        brings the sentence it leans on (two steps at most); no sentence twice."""
+        out: list[EvidenceItem] = []
+        keys = set()
+
+        def add(c: EvidenceItem) -> None:
+            key = " ".join(c.clean.lower().split())
+            if key not in keys:
+                keys.add(key)
+                out.append(c)
+
+        for c in chosen:
+            chain, current = [], c
+            for _ in range(2):
+                if not (current.anaphoric or self._bullet_without_intro(current, chosen)):
+                    break
+                before = self._before(ev, current)
+                if before is None:
+                    break
+                chain.append(before)
+                current = before
+            for a in reversed(chain):
+                add(a)
+            add(c)
+        return out
+
+    def _bullet_without_intro(self, c: EvidenceItem, chosen: list[EvidenceItem]) -> bool:
+        if c.text.lstrip()[:1] not in _BULLETS:
+            return False
+        return not any(
+            x.chunk.id == c.chunk.id and x.position < c.position and x.text.rstrip().endswith(":") for x in chosen
+        )
+
+    def _before(self, ev: Evidence, c: EvidenceItem) -> EvidenceItem | None:
+        """The sentence before `c` that it leans on: for a bullet item, the list's opening sentence."""
+        sentences = chunk_sentences(c.chunk.text)
+        bullet = c.text.lstrip()[:1] in _BULLETS
+        for i in range(c.position - 1, -1, -1):
+            if bullet and sentences[i].lstrip()[:1] in _BULLETS:
+                continue
+            if bullet and not sentences[i].rstrip().endswith(":"):
+                continue  # an item's explanation; the opening sentence is further up
+            return self._item(ev, c.chunk, i, sentences[i])
+        found = self.neighbour(c.chunk, -1)
+        if found is None:
+            return None
+        chunk, i = found
+        return self._item(ev, chunk, i, chunk_sentences(chunk.text)[i])
+
+    @staticmethod
+    def _item(ev: Evidence, chunk: Chunk, position: int, text: str) -> EvidenceItem:
+        """The evidence item of a sentence, scored or (when it was not among the candidates) bare."""
+        for c in ev.items:
+            if c.chunk.id == chunk.id and c.position == position:
+                return c
+        for c in ev.items:  # overlapping chunks repeat sentences
+            if c.text == text:
+                return c
+        return EvidenceItem(
+            text=text,
+            hit_index=len(ev.hits),
+            position=position,
+            chunk=chunk,
+            terms=frozenset(),
+            info=SentenceInfo("body"),
+        )
+
+    # -------------------------------------------------------------- writing
+
+    def _sentence(self, c: EvidenceItem, match, several: bool) -> DraftSentence:
+        """The answer's sentence for an item: the quote itself, or a table row read out; with the
+        source (and the figure's period, when the quote does not name it) if the answer cites several."""
+        if c.info.role == "row" and c.info.facts:
+            fact = match.fact if match is not None else c.info.facts[0]
+            text = row_sentence(fact)
+            quote = c.chunk.text
+        else:
+            text = quote = c.clean
+        if several:
+            source = self.sources.get(c.chunk.source_id)
+            title = source.title if source else c.chunk.source_id
+            dated = [f for f in c.info.facts if f.period and not f.period_stated and f.period.label not in text]
+            when = f" ({dated[0].period.label})" if dated and _label_in(dated[0].period, c) else ""
+            text = f"Volgens {title}{when}: {text}"
+        return DraftSentence(text=text, item=c, quote=quote)
+
+
+def _label_in(period: Period, c: EvidenceItem) -> bool:
+    """The period's years stand in the cited passage or its heading (so the dated sentence cites them)."""
+    where = f"{c.chunk.section}\n{c.chunk.text}"
+    return all(str(y) in where for y in {period.start.year, period.end.year})
+
+
+def period_phrase(p: Period) -> str:
+    """A period as Dutch prose: "in het tweede kwartaal van 2025", "eind juni 2025", "in de periode 2019-2025"."""
+    n = {"quarter": (p.start.month + 2) // 3, "half": (p.start.month + 5) // 6}.get(p.grain, 0)
+    aspect = {"end": "eind ", "mid": "medio ", "start": "begin ", "average": "gemiddeld in "}.get(p.aspect, "")
+    if p.grain == "quarter":
+        body = f"het {_ORDINALS[n - 1]} kwartaal van {p.start.year}"
+    elif p.grain == "half":
+        body = f"de {_ORDINALS[n - 1]} helft van {p.start.year}"
+    elif p.grain == "range":
+        return f"in de periode {p.label}"
+    else:
+        body = p.label.removeprefix(aspect.strip() + " ") if aspect else p.label
+    if aspect and aspect != "gemiddeld in ":
+        return f"{aspect}{body}" if p.grain in ("year", "month") else f"aan het {aspect.strip()} van {body}"
+    return f"{aspect or 'in '}{body}"
+
+
+_SCALE_WORDS = {1000: "duizend", 1_000_000: "miljoen"}
+
+
+def _plain(raw: str) -> float:
+    """The number a cell writes, Dutch formatting read ("12.500" -> 12500, "11,6" -> 11.6)."""
+    digits = raw.strip().rstrip("%").strip()
+    try:
+        return float(digits.replace(".", "").replace(",", "."))
+    except ValueError:
+        return 0.0
+
+
+def row_sentence(fact: Fact) -> str:
+    """A table row's figure as a Dutch sentence: "Het aantal openstaande vacatures voor zorg & welzijn
+    bedroeg in 2025 2.400." Every number in it stands in the row."""
+    name = fact.measure.strip() or "waarde"
+    low = name[:1].lower() + name[1:]
+    if low.lower().startswith(("aantal", "aandeel", "percentage", "het ", "de ")):
+        phrase = f"het {low}" if not low.lower().startswith(("het ", "de ")) else low
+    elif fact.kind == "count":
+        phrase = f"het aantal {low}"
+    else:
+        phrase = f"het {low}"
+    label = fact.row_label.strip()
+    if label and fact.place is not None and fact.place_stated:
+        subject = f" in {label}"
+    elif label:
+        subject = f" voor {label[:1].lower() + label[1:] if not label[:2].isupper() else label}"
+    else:
+        subject = ""
+    value = fact.raw.strip()
+    written = _plain(value)
+    scale = round(fact.value / written) if written else 1
+    if fact.kind == "percent" and not value.endswith("%"):
+        value += "%"
+    elif scale in _SCALE_WORDS:
+        value += f" {_SCALE_WORDS[scale]}"  # a StatLine cell "11,6" in a column "(x 1 000)"
+    when = f" {period_phrase(fact.period)}" if fact.period and fact.period_stated else ""
+    sentence = f"{phrase}{subject} bedroeg{when} {value}."
+    return sentence[:1].upper() + sentence[1:]
+
+
+__all__ = ["Generator", "ExtractiveGenerator", "row_sentence", "period_phrase"]

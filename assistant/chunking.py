@@ -5,6 +5,10 @@ short unnumbered sub-headings), figure captions ("Afbeelding 2.1 ...", "Bron: ..
 chart-label noise, or body text. Body text is split into whole sentences, which are
 packed into chunks of about `chunk_size` characters that never cross a section. Each
 chunk carries its section path and printed page; its id is a hash of its content.
+
+Every sentence gets a role (`SentenceRole`): body, caption, source line, table row, or one that
+is never quoted: boilerplate (colophon, copyright, "meer informatie", per the language file) and
+testimonials (a person's words in quotes). Chart-axis and legend labels are dropped here.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from .lexicon import Lexicon
 from .settings import ChunkingSettings
-from .types import Chunk, Document
+from .types import Chunk, Document, SentenceRole
 
 # Bump when chunking output changes for the same input: it is part of the index name,
 # so a new chunker never reuses passages cut by an old one.
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 5
 
 _TERMINAL = (".", "!", "?", ":", ";")
 _CHAPTER = re.compile(r"^([1-9]|1\d)\s+[A-Z][^.]*$")
@@ -62,6 +67,29 @@ class Sentence:
     text: str
     page: str
     section: str
+    role: SentenceRole = "body"
+    cells: list[list[str]] | None = None
+
+
+_QUOTE_START = re.compile(r"^[◼•▪●]?\s*[\"'‘“„]")
+_QUOTE_END = re.compile(r"[\"'’”][.!?]?$|[.!?,][\"'’”]")
+
+
+class Roles:
+    """Assigns a role to a body sentence with the language file's boilerplate and speech words."""
+
+    def __init__(self, lexicon: Lexicon):
+        self.boilerplate = lexicon.phrases("sentences.boilerplate")
+        self.speech = lexicon.phrases("sentences.speech_verbs")
+        self.sections = {s.lower() for s in lexicon.data.sentences.boilerplate_sections}
+
+    def __call__(self, text: str, section: str) -> SentenceRole:
+        low = text.lower()
+        if self.boilerplate.search(low) or any(p.strip().lower() in self.sections for p in section.split("›")):
+            return "boilerplate"
+        if _QUOTE_START.match(text) and (_QUOTE_END.search(text) or self.speech.search(low)):
+            return "testimonial"
+        return "body"
 
 
 def split_sentences(text: str) -> list[str]:
@@ -108,22 +136,23 @@ class _Sections:
         return " › ".join(t for _, t in self.stack)
 
 
-def document_sentences(doc: Document) -> list[Sentence]:
-    """All body sentences of a document in reading order, with page and section."""
+def document_sentences(doc: Document, lexicon: Lexicon) -> list[Sentence]:
+    """All sentences of a document in reading order, with page, section and role."""
     sections = _Sections()
     sentences: list[Sentence] = []
     buffer: list[str] = []
     buffer_page = ""
+    role = Roles(lexicon)
 
     def flush() -> None:
         nonlocal buffer
         if buffer:
             for s in split_sentences(" ".join(buffer)):
-                sentences.append(Sentence(s, buffer_page, sections.path))
+                sentences.append(Sentence(s, buffer_page, sections.path, role(s, sections.path)))
         buffer = []
 
     if doc.source.kind == "table":
-        return [Sentence(p.text, p.number, doc.source.title) for p in doc.pages]
+        return [Sentence(p.text, p.number, doc.source.title, "row", p.cells) for p in doc.pages]
 
     for page in doc.pages:
         lines = [ln.strip() for ln in page.text.split("\n")]
@@ -158,7 +187,14 @@ def document_sentences(doc: Document) -> list[Sentence]:
                     and not _SOURCE_LINE.match(nxt)
                 ):
                     line, lines[i + 1] = f"{line} {nxt}", ""  # caption subtitle, e.g. "Groningen, 2015-2024"
-                sentences.append(Sentence(line, page.number, sections.path))
+                j = i + 1
+                while _SOURCE_LINE.match(line) and not line.endswith(_TERMINAL) and j < len(lines) and lines[j]:
+                    if not (lines[j][0].islower() or lines[j][0].isdigit()):
+                        break  # a new sentence or heading, not the note's continuation
+                    line, lines[j] = f"{line} {lines[j]}", ""  # a note wrapped over lines ("... en voor\n2026 ...")
+                    j += 1
+                kind: SentenceRole = "caption" if _CAPTION.match(line) else "source"
+                sentences.append(Sentence(line, page.number, sections.path, kind))
                 prev_ends = True
                 continue
             if (
@@ -186,11 +222,11 @@ def document_sentences(doc: Document) -> list[Sentence]:
     return sentences
 
 
-def chunk_document(doc: Document, settings: ChunkingSettings) -> list[Chunk]:
+def chunk_document(doc: Document, settings: ChunkingSettings, lexicon: Lexicon) -> list[Chunk]:
     """Pack sentences into chunks within one section and page, with sentence overlap."""
     chunks: list[Chunk] = []
     groups: list[list[Sentence]] = []
-    for s in document_sentences(doc):
+    for s in document_sentences(doc, lexicon):
         if groups and groups[-1][0].section == s.section and groups[-1][0].page == s.page:
             groups[-1].append(s)
         else:
@@ -218,10 +254,7 @@ def _make_chunk(doc: Document, sentences: list[Sentence], position: int) -> Chun
     text = "\n".join(s.text for s in sentences)
     first = sentences[0]
     digest = hashlib.sha256(f"{doc.source.id}|{first.page}|{first.section}|{text}".encode()).hexdigest()[:20]
-    row_label = ""
-    if doc.source.kind == "table":
-        m = re.match(r"[^\n]*?\. [^:.]+: ([^.]+)\.", text)
-        row_label = m.group(1) if m else ""
+    cells = first.cells or [] if doc.source.kind == "table" else []
     return Chunk(
         id=f"{doc.source.id}-{digest}",
         source_id=doc.source.id,
@@ -229,5 +262,7 @@ def _make_chunk(doc: Document, sentences: list[Sentence], position: int) -> Chun
         section=first.section,
         text=text,
         position=position,
-        row_label=row_label,
+        row_label=cells[0][1] if cells else "",
+        cells=cells,
+        roles=[s.role for s in sentences],
     )

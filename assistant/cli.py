@@ -93,26 +93,88 @@ def ingest() -> None:
 @main.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract instead of text.")
+@click.option("--explain", is_flag=True, help="Also show why: signals, evidence, guard decision (the trace).")
 @click.option("--kind", multiple=True, help="Only sources of this kind (report, factsheet, table).")
 @click.option("--publisher", multiple=True, help="Only sources of this publisher.")
 @click.option("--year", multiple=True, type=int, help="Only sources published in this year.")
 @_handle_errors
-def ask(question: str, as_json: bool, kind: tuple[str, ...], publisher: tuple[str, ...], year: tuple[int, ...]) -> None:
+def ask(
+    question: str,
+    as_json: bool,
+    explain: bool,
+    kind: tuple[str, ...],
+    publisher: tuple[str, ...],
+    year: tuple[int, ...],
+) -> None:
     """Ask one question.
 
     \b
     assistant ask "Hoeveel vacatures stonden er open in Groningen?"
     assistant ask --json "Wat is een onderbenutte deeltijder?"
     assistant ask --kind table "Hoeveel werklozen telde Groningen in 2024?"
+    assistant ask --explain "Hoeveel vacatures waren er medio 2025 bij ons?"
     """
     from .core import Assistant
     from .retrieve import Filters
 
     answer = Assistant.open().ask(question, filters=Filters(list(kind), list(publisher), list(year)))
     if as_json:
-        click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
-    else:
-        _print_answer(answer)
+        click.echo(json.dumps(answer.to_json(explain=explain), ensure_ascii=False, indent=2))
+        return
+    _print_answer(answer)
+    if explain and answer.trace is not None:
+        _print_trace(answer.trace)
+
+
+def _print_trace(trace) -> None:
+    """The trace as an advisor's supporter reads it: what was asked, what scored, why the guard decided."""
+    console.print("\n[bold]Waarom dit antwoord[/bold]")
+    if trace.follow_up:
+        console.print(
+            f"vervolgvraag, gelezen als: {trace.rewritten}  (overgenomen: {', '.join(trace.carried)})", markup=False
+        )
+    s = trace.signals
+    asked = [
+        f"{k}: {v}"
+        for k, v in (
+            ("periode", (s.get("period") or {}).get("label")),
+            ("plaats", s.get("place")),
+            ("vorm", s.get("form")),
+            ("telt", ", ".join(s.get("measure", []))),
+        )
+        if v
+    ]
+    flags = [k for k in ("asks_quantity", "now", "forecast", "own_view", "off_domain", "personal") if s.get(k)]
+    console.print(f"vraag: {'; '.join(asked) or '-'}  [{', '.join(flags)}]", markup=False)
+    g = trace.guard
+    console.print(
+        f"besluit: {'weigeren (' + str(g.get('reason')) + ')' if g.get('refuse') else 'beantwoorden'}; "
+        f"{'; '.join(g.get('reasons', []))}; in-scope log-odds {g.get('scope_logit')}",
+        markup=False,
+    )
+    cov = trace.coverage
+    if cov.get("period_covered") is not None or cov.get("place_covered") is not None:
+        console.print(
+            f"dekking: periode {cov.get('period_covered')}, plaats {cov.get('place_covered')}; "
+            f"cijfers voor {', '.join(cov.get('periods', []))}",
+            markup=False,
+        )
+    table = Table("score", "bron, p.", "zin", "kenmerken")
+    for e in trace.evidence[:5]:
+        top = sorted(e["features"].items(), key=lambda kv: -abs(kv[1]))[:4]
+        table.add_row(
+            f"{e['score']:.2f}",
+            f"{e['source_id']} {e['page']}",
+            e["text"][:90],
+            ", ".join(f"{k} {v:g}" for k, v in top),
+        )
+    console.print(table)
+    p = trace.params
+    console.print(
+        f"parameters: {p.get('file')} ({p.get('version')}, {p.get('embedder')}, {p.get('created')})",
+        markup=False,
+        style="dim",
+    )
 
 
 def _print_answer(answer) -> None:
@@ -246,6 +308,58 @@ def audit(limit: int, fmt: str | None, out: Path | None) -> None:
         fb = ", ".join(f["rating"] for f in r["feedback"])
         table.add_row(r["created_at"][:19], r["channel"], r["question"][:60], r["refusal_reason"] or "", srcs, fb)
     console.print(table)
+
+
+@main.command()
+@click.option("--train", multiple=True, help="Question file PATH[:tune|holdout|odd|even][@CORPUS]; repeatable.")
+@click.option("--test", multiple=True, help="Question file to measure on (same form); repeatable.")
+@click.option("--dry-run", is_flag=True, help="Fit and measure, but do not write the parameters file.")
+@_handle_errors
+def tune(train: tuple[str, ...], test: tuple[str, ...], dry_run: bool) -> None:
+    """Fit the evidence weights and the guard's models; write params/<embedder>.json.
+
+    \b
+    assistant tune
+    assistant tune --dry-run --test evals/questions/own_questions.jsonl:even
+    ASSISTANT_EMBEDDER=sentence-transformers assistant tune
+    """
+    from .params import params_file, save_params
+    from .tuning import tune as run_tune
+
+    settings = Settings()
+    params = run_tune(settings, list(train) or None, list(test) if test else None, log=err_console.print)
+    if dry_run:
+        click.echo(params.model_dump_json(indent=2))
+        return
+    save_params(params, params_file(settings))
+    console.print(f"wrote {params_file(settings)} ({params.version})")
+
+
+@main.command()
+@click.option(
+    "--check",
+    "check_file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Validate this language file instead of the configured one.",
+)
+@_handle_errors
+def lexicon(check_file: Path | None) -> None:
+    """Validate the language file (synonyms, periods, places, forecast and question words).
+
+    \b
+    assistant lexicon
+    assistant lexicon --check my-lexicon.toml
+    """
+    from .lexicon import Lexicon
+
+    path = check_file or Settings().lexicon_file
+    lx = Lexicon.load(path)
+    d = lx.data
+    console.print(
+        f"{path}: valid ({lx.digest}); {len(d.terms.synonyms)} synonym groups, "
+        f"{len(d.places.place)} places, {len(d.forecast.words)} forecast words"
+    )
 
 
 @main.command(name="eval")

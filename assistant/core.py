@@ -1,66 +1,90 @@
 """The one Assistant every channel uses: question in, cited `Answer` or refusal out.
 
-answer = Assistant.open().ask("Hoeveel vacatures stonden er open in Groningen?")
+    answer = Assistant.open().ask("Hoeveel vacatures stonden er open in Groningen?")
+
+`ask` runs the stages in order, each a function over the types of `types.py`:
+analyse (`question.analyse`, a follow-up rewritten by `conversation.resolve`) -> retrieve
+(`HybridRetriever`) -> score evidence (`EvidenceScorer`) -> decide (`Guard`) -> generate
+(`Generator`). The answer carries a `Trace` of all of it (`assistant ask --explain`).
 """
 
 from __future__ import annotations
 
 import re
 import time
+from datetime import date
 from typing import Sequence
 
-from .answer import Candidate, ExtractiveGenerator, Generator
+from .answer import ExtractiveGenerator, Generator
 from .backends import Embedder, VectorStore, get_embedder, get_store
-from .errors import ConfigError, QuestionError
+from .chunking import CHUNKER_VERSION, chunk_sentences
+from .conversation import resolve
+from .errors import ConfigError, IndexNotBuiltError, QuestionError
+from .evidence import EvidenceScorer
+from .facts import load_infos, source_period
 from .guard import Guard
-from .index import IndexSnapshot, load_snapshot, search_text
-from .question import QuestionAnalysis, TermWeights, analyse
+from .idf import TermWeights
+from .index import IndexSnapshot, annotation_key, load_snapshot, search_text
+from .lexicon import Lexicon
+from .params import Params, load_params, params_file
+from .question import analyse
 from .retrieve import Filters, HybridRetriever
 from .settings import Settings
-from .similarity import SimilarityScale, scale_for
-from .text import content_terms, years
-from .types import Answer, Citation, Hit, Passage, SourceInfo
-
-# A short turn that leans on the previous one: "En in de zorg?", "En voor jongeren?", "Wat zijn de oorzaken daarvan?"
-_FOLLOW_UP = re.compile(
-    r"^\s*(?:en|maar|ook|of|dus)\b|\b(?:daarvan|daarbij|daar|dat|die|hiervan|hetzelfde|zelfde)\b", re.IGNORECASE
-)
-
-
-def contextualize(question: str, history: Sequence[str]) -> str:
-    """Resolve a follow-up against the previous question of the same conversation.
-
-    A turn is a follow-up when it starts with a connective ("En ...") or points back
-    ("daarvan") and is short; it is then read together with the previous question, so
-    retrieval sees both the old subject and the new focus.
-    """
-    if not history:
-        return question
-    words = question.split()
-    if len(words) <= 8 and _FOLLOW_UP.search(question):
-        return f"{history[-1].rstrip('?')}: {question}"
-    return question
+from .types import Answer, Chunk, Citation, Draft, Evidence, Passage, Signals, SourceInfo, Trace, Verdict
 
 
 class Assistant:
-    def __init__(self, settings: Settings, store: VectorStore, embedder: Embedder, snapshot: IndexSnapshot):
-        self.settings = settings
-        self.store = store
-        self.embedder = embedder
-        self.snapshot = snapshot
-        self.data_year = max(s.published.year for s in snapshot.sources.values())
-        self.retriever = HybridRetriever(snapshot, store, embedder, settings.retrieval)
-        texts = [search_text(c) for c in snapshot.chunks]
-        self.weights = TermWeights(texts)
-        self.similarity = scale_for(settings.embedder, embedder, snapshot.chunks)
-        self.generator: Generator = make_generator(settings, embedder, self.weights, self.data_year, self.similarity)
-        self.guard = Guard(self.weights, self.data_year, texts)
+    def __init__(
+        self,
+        settings: Settings,
+        store: VectorStore,
+        embedder: Embedder,
+        snapshot: IndexSnapshot,
+        params: Params | None = None,
+    ):
+        self.settings, self.store, self.embedder, self.snapshot = settings, store, embedder, snapshot
+        self.lexicon = Lexicon.load(settings.lexicon_file)
+        if snapshot.annotations_key != annotation_key(self.lexicon):
+            raise IndexNotBuiltError(
+                f"The index was annotated with another language file ({settings.lexicon_file}) or fact extractor; "
+                "run `assistant ingest` to read the sources again (`assistant serve` does this by itself)."
+            )
+        self.params = params or load_params(settings, embedder.name, CHUNKER_VERSION)
+        self.data_date: date = max(s.published for s in snapshot.sources.values())
+        tokens = [self.lexicon.tokens(search_text(c)) for c in snapshot.chunks]
+        self.retriever = HybridRetriever(snapshot, store, embedder, settings.retrieval, self.lexicon, tokens)
+        self.weights = TermWeights(tokens, self.lexicon.stem_aliases)
+        infos = {
+            c.id: load_infos(snapshot.annotations.get(c.id, []), c, chunk_sentences(c.text), self.lexicon)
+            for c in snapshot.chunks
+        }
+        self.evidence = EvidenceScorer(
+            embedder=embedder,
+            lexicon=self.lexicon,
+            weights=self.weights,
+            params=self.params,
+            settings=settings.answer,
+            data_date=self.data_date,
+            infos=infos,
+            published={sid: s.published for sid, s in snapshot.sources.items()},
+            default_periods={sid: source_period(s, self.lexicon) for sid, s in snapshot.sources.items()},
+            chunks=snapshot.chunks,
+        )
+        self.guard = Guard(
+            self.weights,
+            self.params,
+            self.data_date.year,
+            [search_text(c) for c in snapshot.chunks],
+            settings.guard.min_coverage,
+        )
+        self._by_position = {(c.source_id, c.position): c for c in snapshot.chunks}
+        self.generator: Generator = make_generator(settings, self)
 
     @classmethod
     def open(
         cls, settings: Settings | None = None, store: VectorStore | None = None, embedder: Embedder | None = None
     ) -> "Assistant":
-        """Open the built index; raises IndexNotBuiltError when there is none."""
+        """Open the built index; raises IndexNotBuiltError when there is none (or it is stale)."""
         settings = settings or Settings()
         store = store or get_store(settings)
         embedder = embedder or get_embedder(settings)
@@ -84,35 +108,37 @@ class Assistant:
             raise QuestionError("Question has no words.", "Stel een vraag in woorden.")
         return question
 
+    def signals(self, question: str, history: Sequence[str] = ()) -> Signals:
+        """What the question asks, read in its conversation."""
+        return resolve(
+            question, list(history), lambda q: analyse(q, self.lexicon, self.data_date), self.lexicon, self.data_date
+        )
+
     def ask(self, question: str, *, history: Sequence[str] = (), filters: Filters | None = None) -> Answer:
         """Answer one question from the approved sources, or refuse with a reason."""
         t0 = time.perf_counter()
         question = self.validate(question)
-        effective = contextualize(question, history)
         timings: dict[str, float] = {}
 
         t = time.perf_counter()
-        q = analyse(effective, self.data_year)
-        if effective != question:  # a follow-up: its own words are what the answer must be about
-            q.focus = content_terms(question)
-        qvec = self.embedder.embed_query(effective)
+        signals = self.signals(question, history)
+        qvec = self.embedder.embed_query(signals.query)
         timings["analyse_ms"] = _ms(t)
 
         t = time.perf_counter()
         k = max(self.settings.retrieval.k, self.settings.answer.context_passages)
-        hits = self.retriever.retrieve(effective, k=k, filters=filters, query_vector=qvec)
+        hits = self.retriever.retrieve(signals.query, k=k, filters=filters, query_vector=qvec)
         timings["retrieve_ms"] = _ms(t)
 
         t = time.perf_counter()
-        comp = self.generator.compose(q, qvec, hits)
-        timings["compose_ms"] = _ms(t)
+        evidence = self.evidence.score(signals, qvec, hits)
+        timings["evidence_ms"] = _ms(t)
 
         t = time.perf_counter()
-        verdict = self.guard.check(q, comp)
-        if verdict.forecast is not None:
-            comp = self.generator.recompose(q, comp, hits, lead=verdict.forecast)
+        verdict = self.guard.check(signals, evidence)
         timings["guard_ms"] = _ms(t)
 
+        t = time.perf_counter()
         passages = [
             Passage(
                 chunk_id=h.chunk.id,
@@ -125,68 +151,118 @@ class Assistant:
             for h in hits[: self.settings.retrieval.k]
         ]
         if verdict.refuse:
-            text, citations = verdict.message, []
-            if verdict.reason == "prediction":
-                nearest = self._nearest_fact(q, comp.candidates)
-                if nearest is not None:
-                    citations = [self._cite(1, hits[nearest.hit_index], nearest.clean)]
-                    text += f" Wel staat in de bronnen: {nearest.clean} [1]"
-            answer = Answer(
-                question=question,
-                answer=text,
-                refused=True,
-                refusal_reason=verdict.reason,
-                citations=citations,
-                passages=passages,
-            )
+            answer = self._refusal(question, verdict, passages)
         else:
-            parts, citations = [], []
-            for n, sentence in enumerate(comp.sentences, 1):
-                citations.append(self._cite(n, hits[sentence.hit_index], sentence.clean))
-                body = sentence.clean if sentence.clean.endswith((".", "!", "?", ":")) else sentence.clean + "."
-                parts.append(f"{body} [{n}]")
-            text = " ".join(parts)
-            if verdict.forecast is not None:
-                text = f"Dit is een verwachting uit de bron, geen voorspelling van de assistent: {text}"
-            answer = Answer(question=question, answer=text, citations=citations, passages=passages)
+            answer = self._answer(question, self.generator.generate(signals, evidence, verdict), passages)
+        timings["generate_ms"] = _ms(t)
         timings["total_ms"] = _ms(t0)
         answer.timings_ms = {k: round(v, 2) for k, v in timings.items()}
+        answer.trace = self._trace(question, signals, evidence, verdict)
         return answer
 
-    def _nearest_fact(self, q: QuestionAnalysis, candidates: list[Candidate]) -> Candidate | None:
-        """A sourced, non-forecast figure on the same subject, offered beside a prediction refusal."""
-        for c in candidates[:10]:
-            if c.forecast or any(y > self.data_year for y in years(c.text)):
-                continue
-            if c.coverage >= self.settings.guard.min_coverage and c.score > 0:
-                return c
-        return None
+    def _refusal(self, question: str, verdict: Verdict, passages: list[Passage]) -> Answer:
+        text, citations = verdict.message, []
+        if verdict.reason == "prediction" and verdict.lead is not None:  # a sourced figure, never a forecast
+            citations = [self._cite(1, verdict.lead.chunk, verdict.lead.clean)]
+            text += f" Wel staat in de bronnen: {_sentence(verdict.lead.clean)} [1]"
+        return Answer(
+            question=question,
+            answer=text,
+            refused=True,
+            refusal_reason=verdict.reason,
+            citations=citations,
+            notices=verdict.notices,
+            passages=passages,
+        )
 
-    def _cite(self, n: int, hit: Hit, quote: str) -> Citation:
-        src = self.sources[hit.chunk.source_id]
+    def _answer(self, question: str, draft: Draft, passages: list[Passage]) -> Answer:
+        parts = [n.text for n in draft.notices if n.kind != "source_forecast"]
+        if draft.prefix:
+            parts.append(draft.prefix)
+        citations = []
+        for n, s in enumerate(draft.sentences, 1):
+            facts = [f for f in s.item.info.facts if f.period and f.period_stated]
+            citations.append(self._cite(n, s.item.chunk, s.quote, facts[0].period.label if facts else ""))
+            parts.append(f"{_sentence(s.text)} [{n}]")
+        return Answer(
+            question=question,
+            answer=" ".join(parts),
+            citations=citations,
+            notices=draft.notices,
+            passages=passages,
+            generator=self.generator.name,
+        )
+
+    def _cite(self, n: int, chunk: Chunk, quote: str, period: str = "") -> Citation:
+        src = self.sources[chunk.source_id]
         return Citation(
             n=n,
             source_id=src.id,
             title=src.title,
             publisher=src.publisher,
             url=src.url,
-            page=hit.chunk.page,
-            section=hit.chunk.section,
+            page=chunk.page,
+            section=chunk.section,
             quote=quote,
-            chunk_id=hit.chunk.id,
+            chunk_id=chunk.id,
+            published=src.published,
+            period=period,
+        )
+
+    def neighbour(self, chunk: Chunk, step: int) -> tuple[Chunk, int] | None:
+        """The chunk and sentence index of the sentence before a chunk's first one (chunks overlap
+        by `overlap_sentences`), for a first sentence that refers back."""
+        other = self._by_position.get((chunk.source_id, chunk.position + step))
+        if other is None or other.section != chunk.section:
+            return None
+        sentences = chunk_sentences(other.text)
+        overlap = self.settings.chunking.overlap_sentences
+        index = len(sentences) - 1 - overlap
+        return (other, index) if 0 <= index < len(sentences) else None
+
+    def _trace(self, question: str, signals: Signals, ev: Evidence, verdict: Verdict) -> Trace:
+        return Trace(
+            question=question,
+            rewritten=signals.text,
+            follow_up=signals.follow_up,
+            carried=list(signals.carried),
+            signals=signals.to_trace(),
+            evidence=[c.to_trace() for c in ev.items[:8]],
+            facts=[m.to_trace() for m in ev.facts[:8]],
+            coverage=ev.coverage.to_trace(),
+            guard={
+                "refuse": verdict.refuse,
+                "reason": verdict.reason,
+                "reasons": verdict.reasons,
+                "lead": verdict.lead.clean if verdict.lead else None,
+                "forecast": verdict.forecast,
+                "conflicts": [m.to_trace() for m in ev.conflicts],
+                **verdict.scores,
+            },
+            params={
+                "file": str(params_file(self.settings)),
+                "version": self.params.version,
+                "embedder": self.params.embedder,
+                "chunker_version": self.params.chunker_version,
+                "created": self.params.created,
+                "training_sets": self.params.training_sets,
+            },
+            generator=self.generator.name,
         )
 
 
-def make_generator(
-    settings: Settings, embedder: Embedder, weights: TermWeights, data_year: int, scale: SimilarityScale | None = None
-) -> Generator:
+def make_generator(settings: Settings, assistant: Assistant) -> Generator:
     if settings.generator == "extractive":
-        return ExtractiveGenerator(embedder, weights, settings.answer, data_year, scale or SimilarityScale())
+        return ExtractiveGenerator(assistant.weights, settings.answer, assistant.sources, assistant.neighbour)
     raise ConfigError(f"Unknown generator {settings.generator!r}; choose from extractive (ASSISTANT_GENERATOR).")
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?", ":")) else text + "."
 
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-__all__ = ["Assistant", "contextualize"]
+__all__ = ["Assistant", "make_generator"]

@@ -11,6 +11,7 @@ next ingest finishes the job (leftovers of unknown versions are swept).
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -18,6 +19,8 @@ from typing import Callable
 from .backends import Embedder, VectorStore, get_embedder, get_store
 from .chunking import chunk_document, chunk_sentences
 from .errors import AssistantError, CorpusError, IndexNotBuiltError
+from .facts import FACTS_VERSION, annotate_chunk, dump_infos
+from .lexicon import Lexicon
 from .settings import Settings
 from .sources import SourceStatus, file_sha256, load_document, load_manifest
 from .types import Chunk, SourceInfo
@@ -42,9 +45,17 @@ def search_text(chunk: Chunk) -> str:
     return f"{chunk.section}\n{chunk.text}"
 
 
-def source_version(status: SourceStatus) -> str:
+def source_version(status: SourceStatus, lexicon: Lexicon) -> str:
+    """Hash of what shapes a source's passages and facts: its file, its manifest entry, the language
+    file and the fact extractor's version."""
     entry = status.source.model_dump_json()
-    return hashlib.sha256(f"{file_sha256(status.path)}|{entry}".encode()).hexdigest()[:16]
+    shape = f"{file_sha256(status.path)}|{entry}|{lexicon.digest}|{FACTS_VERSION}"
+    return hashlib.sha256(shape.encode()).hexdigest()[:16]
+
+
+def annotation_key(lexicon: Lexicon) -> str:
+    """What the stored sentence annotations were made with: the language file and the fact extractor."""
+    return f"{lexicon.digest}|{FACTS_VERSION}"
 
 
 def ingest(
@@ -56,6 +67,7 @@ def ingest(
     """Bring the index in line with the manifest; see the module docstring for safety."""
     started = time.perf_counter()
     report = IngestReport()
+    lexicon = Lexicon.load(settings.lexicon_file)
     statuses = load_manifest(settings.manifest_path, settings.effective_today())
     store = store or get_store(settings)
     embedder = embedder or get_embedder(settings)
@@ -69,7 +81,7 @@ def ingest(
     for n, st in enumerate(usable, 1):
         if progress:
             progress(st.source.id, n, len(usable))
-        version = source_version(st)
+        version = source_version(st, lexicon)
         previous = sources.get(st.source.id)
         if previous and previous["version"] == version:
             report.unchanged.append(st.source.id)
@@ -77,10 +89,10 @@ def ingest(
             continue
         try:
             doc = load_document(st)
-            chunks = chunk_document(doc, settings.chunking)
+            chunks = chunk_document(doc, settings.chunking, lexicon)
             if not chunks:
                 raise CorpusError(f"{st.path.name} produced no text passages.")
-            _write_chunks(store, embedder, st.source, version, chunks)
+            _write_chunks(store, embedder, st.source, version, chunks, lexicon)
         except AssistantError as exc:
             report.failed[st.source.id] = str(exc)  # the previous version, if any, stays active
             if previous:
@@ -99,6 +111,7 @@ def ingest(
         store.delete({"source_id": source_id})
         report.removed.append(source_id)
     active = [v["version"] for v in sources.values()]
+    state["annotations"] = annotation_key(lexicon)
     store.write_state({**state, "sources": sources})
     if active:  # sweep chunks of versions no state names (an earlier killed ingest)
         store.delete({"version": {"$nin": active}})
@@ -107,7 +120,7 @@ def ingest(
 
 
 def _write_chunks(
-    store: VectorStore, embedder: Embedder, source: SourceInfo, version: str, chunks: list[Chunk]
+    store: VectorStore, embedder: Embedder, source: SourceInfo, version: str, chunks: list[Chunk], lexicon: Lexicon
 ) -> None:
     vectors = embedder.embed_passages([search_text(c) for c in chunks])
     # Warm the embedding cache with every sentence, so answering never waits for it.
@@ -124,6 +137,10 @@ def _write_chunks(
             "kind": source.kind,
             "publisher": source.publisher,
             "year": source.published.year,
+            "roles": ",".join(c.roles),
+            "cells": json.dumps(c.cells, ensure_ascii=False),
+            # the sentences' periods, places and figures (facts.py), read back by load_snapshot
+            "annotations": json.dumps(dump_infos(annotate_chunk(c, source, lexicon)), ensure_ascii=False),
         }
         for c in chunks
     ]
@@ -139,6 +156,8 @@ class IndexSnapshot:
     sources: dict[str, SourceInfo]
     versions: list[str]
     meta_versions: dict[str, str]  # source id -> indexed version
+    annotations: dict[str, list[dict]] = field(default_factory=dict)  # chunk id -> per-sentence facts (JSON)
+    annotations_key: str = ""  # the language file and fact extractor the sources were annotated with
 
 
 def load_snapshot(store: VectorStore) -> IndexSnapshot:
@@ -150,7 +169,7 @@ def load_snapshot(store: VectorStore) -> IndexSnapshot:
         )
     versions = [v["version"] for v in sources.values()]
     rows = store.get({"version": {"$in": versions}})
-    chunks, meta = [], {}
+    chunks, meta, annotations = [], {}, {}
     for _id, text, m in rows:
         chunk = Chunk(
             id=m["chunk_id"],
@@ -160,12 +179,23 @@ def load_snapshot(store: VectorStore) -> IndexSnapshot:
             text=text,
             position=m["position"],
             row_label=m.get("row_label", ""),
+            cells=json.loads(m.get("cells") or "[]"),
+            roles=[r for r in (m.get("roles") or "").split(",") if r],
         )
         chunks.append(chunk)
         meta[chunk.id] = {"kind": m["kind"], "publisher": m["publisher"], "year": m["year"], "version": m["version"]}
+        annotations[chunk.id] = json.loads(m.get("annotations") or "[]")
     chunks.sort(key=lambda c: (c.source_id, c.position))
     infos = {sid: SourceInfo(**v["source"]) for sid, v in sources.items()}
-    return IndexSnapshot(chunks, meta, infos, versions, {sid: v["version"] for sid, v in sources.items()})
+    return IndexSnapshot(
+        chunks,
+        meta,
+        infos,
+        versions,
+        {sid: v["version"] for sid, v in sources.items()},
+        annotations,
+        state.get("annotations", ""),
+    )
 
 
 def state_summary(store: VectorStore) -> dict[str, int]:

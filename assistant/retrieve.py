@@ -1,4 +1,5 @@
-"""Hybrid retrieval: BM25 over Dutch-stemmed tokens (bm25s + PyStemmer) and dense vectors
+"""Hybrid retrieval: BM25 over Dutch-stemmed tokens with synonyms folded (bm25s + PyStemmer, the
+language file's synonym groups) and dense vectors
 (Chroma), fused with weighted reciprocal rank fusion. Filters on source kind, publisher
 and year apply to both retrievers. `AssistantRetriever` exposes it to LangChain.
 """
@@ -13,8 +14,8 @@ import numpy as np
 
 from .backends import Embedder, VectorStore
 from .index import IndexSnapshot, search_text
+from .lexicon import Lexicon
 from .settings import RetrievalSettings
-from .text import tokens
 from .types import Chunk, Hit
 
 
@@ -43,18 +44,28 @@ class Filters:
 
 
 class HybridRetriever:
-    def __init__(self, snapshot: IndexSnapshot, store: VectorStore, embedder: Embedder, settings: RetrievalSettings):
+    def __init__(
+        self,
+        snapshot: IndexSnapshot,
+        store: VectorStore,
+        embedder: Embedder,
+        settings: RetrievalSettings,
+        lexicon: Lexicon,
+        corpus_tokens: list[list[str]] | None = None,
+    ):
         self.snapshot = snapshot
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self.lexicon = lexicon
         self.by_id = {c.id: c for c in snapshot.chunks}
         self._bm25 = bm25s.BM25()
-        corpus_tokens = [tokens(search_text(c)) or ["_empty_"] for c in snapshot.chunks]
-        self._bm25.index(corpus_tokens, show_progress=False)
+        if corpus_tokens is None:
+            corpus_tokens = [lexicon.tokens(search_text(c)) for c in snapshot.chunks]
+        self._bm25.index([t or ["_empty_"] for t in corpus_tokens], show_progress=False)
 
     def bm25(self, query: str, n: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
-        q = [t for t in tokens(query) if t in self._bm25.vocab_dict]
+        q = [t for t in self.lexicon.tokens(query) if t in self._bm25.vocab_dict]
         if not q:
             return []
         scores = self._bm25.get_scores(q)

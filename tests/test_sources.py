@@ -10,10 +10,19 @@ import pytest
 from conftest import CORPUS
 from pypdf import PdfReader, PdfWriter
 
-from assistant.chunking import chunk_document, chunk_sentences, document_sentences, split_sentences
+from assistant.chunking import chunk_document as chunk_with
+from assistant.chunking import chunk_sentences, document_sentences, split_sentences
 from assistant.errors import ConfigError, CorpusError
+from assistant.lexicon import Lexicon
 from assistant.settings import ChunkingSettings
 from assistant.sources import load_document, load_manifest
+
+LEXICON = Lexicon.load(CORPUS / "lexicon.toml")
+
+
+def chunk_document(doc, settings):
+    return chunk_with(doc, settings, LEXICON)
+
 
 REPORT = CORPUS / "regio-in-beeld-2025-2026-groningen.pdf"
 TODAY = date(2026, 1, 15)
@@ -160,7 +169,7 @@ def test_chunks_keep_sections_pages_and_stable_ids():
     assert any(s.endswith("1.1 Gematigde economische groei in onzekere tijden") for s in sections)
     assert any("Box 2.1" in s for s in sections)
     assert any(s.startswith("Begrippen › Onderbenutte deeltijders") for s in sections)
-    sentences = {s.text for s in document_sentences(doc)}
+    sentences = {s.text for s in document_sentences(doc, LEXICON)}
     for c in chunks:  # sentences are never cut: every chunk is made of whole sentences
         assert all(s in sentences for s in chunk_sentences(c.text))
         assert len(c.text) <= 600 or len(chunk_sentences(c.text)) == 1

@@ -86,11 +86,27 @@ def sse_events(text: str) -> list[tuple[str, object]]:
 # ---------------------------------------------------------------- answers
 
 
+def test_explain_returns_the_trace_of_the_decision(client):
+    body = client.post(
+        "/api/ask", json={"question": "Hoeveel vacatures waren er medio 2025 bij ons?", "explain": True}
+    ).json()
+    trace = body["trace"]
+    assert trace["signals"]["period"]["label"] == "medio 2025"
+    assert trace["signals"]["place"] == "arbeidsmarktregio Groningen" and trace["signals"]["asks_quantity"]
+    assert trace["evidence"] and {"score", "features", "source_id", "page"} <= set(trace["evidence"][0])
+    assert trace["guard"]["refuse"] is False and trace["guard"]["reasons"]
+    assert trace["params"]["embedder"] and trace["params"]["version"]
+    refused = client.post(
+        "/api/ask", json={"question": "Wat denk jij dat de werkloosheid in 2031 wordt?", "explain": True}
+    ).json()
+    assert refused["refused"] and refused["trace"]["guard"]["reason"] == "prediction"
+
+
 def test_ask_returns_the_core_contract_with_answer_id(client, services):
     response = client.post("/api/ask", json={"question": FACTUAL})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == set(Answer.model_fields) | {"answer_id"}
+    assert set(body) == set(Answer.model_fields) - {"trace"} | {"answer_id"}
     assert body["refused"] is False and "[1]" in body["answer"]
     first = body["citations"][0]
     assert (

@@ -96,6 +96,11 @@ class AskRequest(BaseModel):
         "(ASSISTANT_GUARD__MAX_QUESTION_CHARS) get 400.",
         examples=["Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"],
     )
+    explain: bool = Field(
+        False,
+        description="Also return `trace`: what the question was taken to ask, the evidence with its scores, "
+        "and why the guard answered or refused.",
+    )
 
 
 class ChatRequest(AskRequest):
@@ -326,7 +331,7 @@ api = APIRouter(prefix="/api", dependencies=[Depends(_access)], responses=API_ER
 def ask(body: AskRequest, services: Services = Depends(_services)) -> JSONResponse:
     """Answer one question from the approved sources (or refuse with a reason); stored in the audit log."""
     answer, answer_id = services.answer(body.question, "api")
-    return JSONResponse({**answer.to_json(), "answer_id": answer_id})
+    return JSONResponse({**answer.to_json(explain=body.explain), "answer_id": answer_id})
 
 
 @api.post("/conversations", status_code=201, response_model=ConversationOut, tags=["conversations"])
@@ -351,7 +356,9 @@ def get_conversation(conversation_id: str, services: Services = Depends(_service
 def chat(body: ChatRequest, services: Services = Depends(_services)) -> JSONResponse:
     """Answer a question within a conversation; without `conversation_id` a new one starts."""
     answer, answer_id, conversation_id = _chat(services, body, "api")
-    return JSONResponse({**answer.to_json(), "answer_id": answer_id, "conversation_id": conversation_id})
+    return JSONResponse(
+        {**answer.to_json(explain=body.explain), "answer_id": answer_id, "conversation_id": conversation_id}
+    )
 
 
 @api.post(

@@ -14,8 +14,24 @@ from functools import lru_cache
 from typing import Callable, Literal, Protocol, runtime_checkable
 
 from ..errors import BackendError, ConfigError
-from ..text import content_terms
+from ..text import STOPWORDS_BASE, content_terms
 from .metrics import figures
+
+# The judge's own stopwords (the Snowball Dutch list and question words and fillers), frozen with the
+# judge's calibration (evals/JUDGE_CALIBRATION.md): the pipeline's language file may change, the
+# metric must not move with it.
+JUDGE_STOPWORDS = STOPWORDS_BASE | frozenset(
+    """
+welk welke wanneer waar waarom hoeveel hoeveelheid waardoor waarmee wat hoe eigenlijk precies ongeveer volgens
+rapport regio beeld bron bronnen graag kun kunt jij jou jouw jullie we wij onze zijn gaan gaat worden wordt zullen
+zou zouden hebben heeft had waren was is er nou even mij ik daarvan hiervan daarbij dan dus nog al ook veel meer
+minder groot grootte aantal aandeel procent percentage de het een zo bij sinds via per wel weer eens staan stonden
+staat komen komt kom zit zitten vooral meestal inmiddels momenteel tegenwoordig huidige huidig nu zeer erg heel echt
+vaak soms alleen daarna daarvoor vervolgens juist eerder later vlak weleens ooit tussen daarmee eind begin medio
+halverwege waarbij scoort hierover daarover zoal zoals bijvoorbeeld mensen soort the what of in how many does do a
+an and to for
+""".split()
+)
 
 Label = Literal["yes", "partial", "no"]
 LABELS: tuple[Label, ...] = ("yes", "partial", "no")
@@ -72,7 +88,7 @@ class LexicalJudge:
 @lru_cache(maxsize=8192)
 def _profile(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """(canonical numbers, stemmed content words) of a text; passages are judged many times."""
-    return frozenset(figures(text)), frozenset(content_terms(text))
+    return frozenset(figures(text)), frozenset(content_terms(text, JUDGE_STOPWORDS))
 
 
 class CrossEncoderNLIJudge:

@@ -100,13 +100,24 @@ def contains(haystack: str, needle: str) -> bool:
 
 
 def _csv_cells(evidence: str) -> list[str] | None:
-    """Cells of an evidence line copied from a CSV source (>= 3 cells, none starting with a space)."""
-    if "\n" in evidence.strip() or "," not in evidence:
+    """Cells of an evidence line copied from a table: a CSV row (>= 3 cells, none starting with a
+    space), a StatLine row (quoted, semicolon-separated) or a Markdown table row (| a | b |)."""
+    line = evidence.strip()
+    if "\n" in line:
         return None
-    cells = next(csv.reader([evidence.strip()]), [])
-    if len(cells) < 3 or any(c[:1].isspace() for c in cells):
+    if line.startswith("|") and line.endswith("|") and line.count("|") >= 3:
+        return [c.strip() for c in line.strip("|").split("|") if c.strip()]
+    delimiter = ";" if line.startswith('"') and '";"' in line else ","
+    if delimiter not in line:
+        return None
+    cells = next(csv.reader([line], delimiter=delimiter), [])
+    if len(cells) < (2 if delimiter == ";" else 3) or any(c[:1].isspace() for c in cells):
         return None
     return [c for c in cells if c.strip()]
+
+
+def is_table_line(evidence: str) -> bool:
+    return _csv_cells(evidence) is not None
 
 
 def evidence_matches(evidence: str, passage: str) -> bool:

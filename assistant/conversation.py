@@ -1,0 +1,144 @@
+"""Follow-ups: a turn that leans on the turns before is rewritten against them, so that the
+subject, the measure, the period and the place carry over unless the new turn replaces them.
+
+    resolve("En in 2023?", ["Hoeveel vacatures waren er in 2024 in Groningen?"], analyse)
+    # Signals of "Hoeveel vacatures waren er in Groningen in 2023?" (carried: subject, place)
+
+A turn is a follow-up when it is short and starts with a connective ("En ...", "Waarom ..."),
+points back ("daarvan", "dat", "die") or names nothing but a period, a place or a form of answer
+(word lists in the language file). Three-turn conversations resolve the middle turn first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Callable, Sequence
+
+from .lexicon import Lexicon
+from .periods import find_periods, shifted
+from .types import Signals
+
+_MAX_WORDS = 12  # a turn that only points back ("Hoeveel daarvan zijn vrouw?") is short
+_MAX_WORDS_CONNECTIVE = 20  # one that starts "En ..." may say more
+
+
+def is_follow_up(turn: Signals, lexicon: Lexicon, data_date) -> bool:
+    low = turn.question.lower()
+    words = low.split()
+    if lexicon.phrases("question.follow_up_starts").search(low):
+        return len(words) <= _MAX_WORDS_CONNECTIVE
+    if len(words) > _MAX_WORDS:
+        return False
+    if turn.asks_definition and _own_subject(turn, lexicon):
+        return False  # "Wat is dat precies, een onderbenutte deeltijder?" names what it asks about
+    refs = set(lexicon.data.question.follow_up_refs)
+    if any(w.strip("?,.!") in refs for w in words):
+        return True
+    return len(_own_subject(turn, lexicon)) <= 1 and len(words) <= 6
+
+
+def _own_subject(turn: Signals, lexicon: Lexicon) -> frozenset[str]:
+    """The turn's subject words, without its place, period and back-references."""
+    refs = lexicon.terms(" ".join(lexicon.data.question.follow_up_refs))
+    return turn.subject_terms - lexicon.terms(turn.place_text) - lexicon.terms(turn.period_text) - refs
+
+
+def _replace_kind(text: str, turn: str, lexicon: Lexicon) -> str:
+    """Drop from the earlier text each word of a kind (`[categories]`) the turn names anew."""
+    for name in lexicon.data.categories:
+        words = lexicon.category(name)
+        said = {turn[a:b].lower() for a, b in words.spans(turn.lower())}
+        if not said:
+            continue
+        for a, b in sorted(words.spans(text.lower()), reverse=True):
+            if text[a:b].lower() not in said:
+                text = _remove(text[:a] + "\x00" + text[b:], "\x00")
+    return text
+
+
+def _strip_opening(text: str, lexicon: Lexicon) -> str:
+    """The turn without its leading connective ("En in de zorg?" -> "in de zorg?")."""
+    return re.sub(r"^\s*(?:en|maar|ook|of|dus)\s+", "", text, flags=re.IGNORECASE)
+
+
+_PREPOSITION = r"(?:(?:in|op|voor|van|over|bij|per|vanaf|sinds|tot)\s+(?:het\s+|de\s+)?)?"
+
+
+def _remove(text: str, part: str) -> str:
+    """`text` without `part` and the preposition before it ("... in 2024 in Groningen" - "2024")."""
+    if not part:
+        return text
+    out = re.sub(rf"(?i)\b{_PREPOSITION}{re.escape(part)}", " ", text, count=1) if part[:1].isalnum() else text
+    if out == text:
+        out = text.replace(part, " ", 1)
+    return re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s+", " ", out)).strip()
+
+
+def resolve(
+    question: str, history: Sequence[str], analyse: Callable[[str], Signals], lexicon: Lexicon, data_date
+) -> Signals:
+    """The signals of `question` read in its conversation (`history`: the earlier questions, oldest first)."""
+    turn = analyse(question)
+    if not history or not is_follow_up(turn, lexicon, data_date):
+        return turn
+    prev = resolve(history[-1], history[:-1], analyse, lexicon, data_date)
+    carried: list[str] = []
+    core = _strip_opening(turn.question, lexicon).rstrip("?").strip()
+    period_text, period = turn.period_text, turn.period
+    shift = next((m.shift for m in find_periods(turn.question, lexicon, data_date) if m.shift), 0)
+    if shift and prev.period is not None:  # "En een jaar eerder?"
+        period = shifted(prev.period, shift)
+        period_text = period.label
+        core = re.sub(r"\b(?:een|twee|het)\s+jaar\s+(?:eerder|daarvoor|later|daarna)\b", "", core).strip()
+    own_measure = bool(turn.measure) or turn.asks_definition and bool(turn.subject_terms - prev.subject_terms)
+    if own_measure:
+        text = core
+        if period is None and not turn.now and prev.period_text and turn.asks_quantity:
+            text += f" {prev.period_text}"
+            carried.append("period")
+        if not turn.place_explicit and prev.place_explicit:
+            text += f" {prev.place_text}"
+            carried.append("place")
+    else:
+        text = prev.text.rstrip("?").strip()
+        if period is not None or turn.now:
+            text = _remove(text, prev.period_text)
+        elif prev.period_text:
+            carried.append("period")
+        if turn.place_explicit:
+            text = _remove(text, prev.place_text)
+        elif prev.place_explicit:
+            carried.append("place")
+        carried.insert(0, "subject")
+        text = _replace_kind(text, core, lexicon)
+        if shift and period is not None:
+            core = f"{core} in {period_text}".strip()
+        text = f"{text} {core}".strip()
+    rewritten = analyse(text.rstrip("?") + "?")
+    focus = turn.subject_terms - prev.subject_terms - lexicon.terms(turn.place_text) - lexicon.terms(period_text)
+    overrides: dict = {
+        "question": turn.question,
+        "follow_up": True,
+        "carried": tuple(carried),
+        "focus": focus,
+        "query": rewritten.text,
+    }
+    if turn.form:
+        overrides["form"] = turn.form
+    if turn.form in ("reason", "who", "when") or (turn.asks_definition and not turn.asks_quantity):
+        overrides["asks_quantity"] = False  # "Waarom is dat?" after a figure asks a reason, not the figure again
+    if turn.forecast:
+        overrides.update(
+            forecast=True,
+            forecast_worded=turn.forecast_worded,
+            own_view=turn.own_view or prev.own_view,
+            future_years=turn.future_years or rewritten.future_years,
+        )
+    elif turn.form in ("reason", "who", "when") or turn.asks_definition:
+        # "Hoe komt dat?" after a forecast asks for its causes, not for a forecast
+        overrides.update(forecast=False, forecast_worded=False, own_view=False, future_years=frozenset())
+    return replace(rewritten, **overrides)
+
+
+__all__ = ["resolve", "is_follow_up"]

@@ -1,0 +1,466 @@
+"""Score evidence: every quotable sentence of the retrieved passages, weighed against the
+question's signals, and every figure in them matched on measure, period and place.
+
+Sentence score = Σ weight × feature (`FEATURES`; weights fitted by `assistant tune`, kept in
+params/*.json): dense similarity to the question, IDF-weighted coverage of its terms (alone,
+and with the section heading and previous sentence), the passage's rank and dense score, the
+asked figure (a stated figure, not a year or label; of the asked measure), the asked period and
+place (inside, overlapping, missing or another), the latest figure when "now" is asked,
+definition sections, the asked form (a list, a reason, who, when) and penalties (captions and
+source lines, fragments, table rows, a sentence that refers back). Boilerplate and testimonials
+are never candidates: the chunker marked them.
+
+From the matching figures the stage also derives `Coverage` (does any figure of the asked
+measure cover the asked period and place, and which is nearest when none does) and the
+conflicts (the same measure, period and place with other values in other sources).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import numpy as np
+
+from .backends import Embedder
+from .chunking import chunk_sentences
+from .idf import TermWeights
+from .lexicon import Lexicon, compile_phrases
+from .params import Params
+from .periods import distance_days, relation, span
+from .settings import AnswerSettings
+from .types import (
+    QUOTABLE_ROLES,
+    Chunk,
+    Coverage,
+    Evidence,
+    EvidenceItem,
+    Fact,
+    FactMatch,
+    Hit,
+    Period,
+    SentenceInfo,
+    Signals,
+)
+
+FEATURES = [
+    "dense",
+    "coverage",
+    "context_coverage",
+    "rank_prior",
+    "passage_dense",
+    "figure_when_asked",
+    "no_figure_when_asked",
+    "period_match",
+    "period_missing",
+    "period_conflict",
+    "place_match",
+    "place_conflict",
+    "measure_match",
+    "latest",
+    "definition_section",
+    "definition_heading",
+    "noise",
+    "short",
+    "table_row",
+    "first_in_passage",
+    "list_intro",
+    "answer_form",
+    "anaphoric",
+]
+_LIST_SENTENCE = re.compile(r"(?:[^,]+,){2,}|:\s*$|\w+,\s+\w+(?:\s+\w+)*\s+en\s+\w+")
+
+
+class EvidenceScorer:
+    def __init__(
+        self,
+        *,
+        embedder: Embedder,
+        lexicon: Lexicon,
+        weights: TermWeights,
+        params: Params,
+        settings: AnswerSettings,
+        data_date: date,
+        infos: dict[str, list[SentenceInfo]],
+        published: dict[str, date],
+        default_periods: dict[str, Period | None],
+        chunks: list[Chunk],
+    ):
+        params.require("composer", FEATURES)
+        self.embedder, self.lexicon, self.weights, self.params = embedder, lexicon, weights, params
+        self.settings, self.data_date, self.infos = settings, data_date, infos
+        self.published, self.default_periods = published, default_periods
+        self.min_fit = params.thresholds.get("measure_fit", 0.6)
+        self.narrower = params.thresholds.get("narrower_measure", 0.6)
+        self.rest_share = params.thresholds.get("measure_rest_share", 0.25)
+        self.other_kind = params.thresholds.get("other_kind", 0.5)
+        self.fit_band = params.thresholds.get("fit_band", 0.3)
+        self.anaphora = compile_phrases("anaphora", ["^" + p for p in lexicon.data.sentences.anaphora_starts])
+        self.reason = lexicon.phrases("sentences.reason")
+        who = "|".join(re.escape(w) for w in lexicon.data.sentences.who)
+        self.who = re.compile(rf"\b(?:{who})\s+(?:het\s+|de\s+)?[A-Z][\w&-]+")
+        self.definition_sections = {s.lower() for s in lexicon.data.sentences.definition_sections}
+        self._section_terms: dict[str, frozenset[str]] = {}
+        self._now_terms = lexicon.terms(" ".join(lexicon.data.periods.now))
+        self._index_facts(chunks)
+
+    # -------------------------------------------------------------- candidates
+
+    def is_forecast(self, text: str, info: SentenceInfo) -> bool:
+        """States an expectation: a forecast word, or a period that ends after the data date
+        (captions and source lines excepted)."""
+        if info.role in ("caption", "source"):
+            return False
+        return info.forecast_words or any(p.end.year > self.data_date.year for p in info.periods)
+
+    def candidates(self, hits: list[Hit]) -> list[EvidenceItem]:
+        """Every quotable sentence of the top passages, once (an overlapping chunk repeats sentences)."""
+        items: list[EvidenceItem] = []
+        seen: set[str] = set()
+        for hi, hit in enumerate(hits):
+            if hi >= self.settings.context_passages and "facts" not in hit.ranks:
+                continue
+            chunk = hit.chunk
+            sentences = chunk_sentences(chunk.text)
+            infos = self.infos.get(chunk.id) or []
+            if len(infos) != len(sentences):
+                infos = [SentenceInfo("row" if chunk.cells else "body") for _ in sentences]
+            terms = [self.lexicon.terms(s) for s in sentences]
+            section = self._section(chunk.section)
+            for si, sentence in enumerate(sentences):
+                info = infos[si]
+                key = re.sub(r"\W+", " ", sentence.lower()).strip()
+                if info.role not in QUOTABLE_ROLES or len(sentence) < 12 or key in seen:
+                    continue
+                seen.add(key)
+                previous = sentences[si - 1] if si else ""
+                forecast = self.is_forecast(sentence, info)
+                items.append(
+                    EvidenceItem(
+                        text=sentence,
+                        hit_index=hi,
+                        position=si,
+                        chunk=chunk,
+                        terms=terms[si],
+                        info=info,
+                        context_terms=section | (terms[si - 1] if si else frozenset()),
+                        window_terms=frozenset().union(*terms[max(0, si - 2) : si + 2]),
+                        previous=previous,
+                        forecast=forecast,
+                        # "Tussen 2024 en 2027 neemt de werkgelegenheid toe. In Limburg daalt het aantal banen."
+                        forecast_inherited=not forecast
+                        and not info.periods
+                        and si > 0
+                        and self.is_forecast(previous, infos[si - 1]),
+                        anaphoric=self.anaphora.search(sentence.lstrip("◼•▪● ").lower()),
+                        previous_periods=infos[si - 1].periods if si else (),
+                        published=self.published.get(chunk.source_id),
+                    )
+                )
+        return items
+
+    def _section(self, section: str) -> frozenset[str]:
+        if section not in self._section_terms:
+            self._section_terms[section] = self.lexicon.terms(section)
+        return self._section_terms[section]
+
+    # -------------------------------------------------------------- scoring
+
+    def score(self, signals: Signals, question_vector: np.ndarray, hits: list[Hit]) -> Evidence:
+        if signals.asks_quantity and not signals.forecast:
+            hits = hits + self.fact_hits(signals, hits)
+        items = self.candidates(hits)
+        if not items:
+            return Evidence(items=[], hits=hits)
+        sims = self.embedder.embed_passages([i.text for i in items]) @ question_vector
+        for item, sim in zip(items, sims):
+            item.dense = float(sim)
+        matches = self._fact_matches(signals, items)
+        latest = self._latest(signals, matches)
+        weights = self.params.composer
+        for item in items:
+            item.features = self.features(signals, item, hits[item.hit_index], matches.get(id(item), []), latest)
+            item.coverage = max(item.features["coverage"], item.features["context_coverage"] * 0.75)
+            item.score = sum(weights[name] * value for name, value in item.features.items())
+            if signals.focus:  # a follow-up must answer about its new subject, not repeat the last answer
+                item.score += self.settings.focus_bonus * self.weights.coverage(
+                    signals.focus, item.terms | item.context_terms
+                )
+            item.fact = max(matches.get(id(item), []), key=_fit, default=None)
+        items.sort(key=lambda i: -i.score)
+        facts = sorted((m for ms in matches.values() for m in ms if m.measure >= self.min_fit), key=_fit, reverse=True)
+        evidence = Evidence(items=items, hits=hits, facts=facts)
+        if signals.asks_quantity and not signals.forecast:
+            evidence.coverage = self.coverage(signals, evidence)
+            evidence.conflicts = self.conflicts(evidence)
+        return evidence
+
+    # -------------------------------------------------------------- figures
+
+    def _index_facts(self, chunks: list[Chunk]) -> None:
+        """term -> the facts whose clause names it, over every passage: a quantity question looks up
+        figures directly, not only in the passages retrieval found."""
+        self._chunks = {c.id: c for c in chunks}
+        self._fact_index: dict[str, list[tuple[str, int]]] = {}
+        for c in chunks:
+            for si, info in enumerate(self.infos.get(c.id, [])):
+                for f in info.facts:
+                    for t in f.measure_terms:
+                        self._fact_index.setdefault(t, []).append((c.id, si))
+
+    def fact_hits(self, signals: Signals, hits: list[Hit]) -> list[Hit]:
+        """Passages holding the figures that best fit the asked measure, place and period, beyond the
+        retrieved ones (their rank is after the last retrieved passage)."""
+        wanted = self._measure_words(signals)
+        if not wanted:
+            return []
+        seen = {h.chunk.id for h in hits[: self.settings.context_passages]}
+        found: dict[tuple[str, int], None] = {}
+        for t in wanted:
+            for key in self._fact_index.get(t, ()):
+                if key[0] not in seen:
+                    found.setdefault(key)
+        places = self.lexicon.places
+        latest = signals.period is None or signals.now
+        scored = []
+        for chunk_id, si in found:
+            chunk = self._chunks[chunk_id]
+            info = self.infos[chunk_id][si]
+            if info.role not in QUOTABLE_ROLES:
+                continue
+            for f in info.facts:
+                fit = self.measure_fit(signals, self._present(f, chunk))
+                if fit >= self.min_fit and f.period is not None:
+                    when = (
+                        min(span(f.period)[1], f.published).toordinal()
+                        if latest
+                        else relation(signals.period, f.period)
+                    )
+                    scored.append((places.relation(signals.place, f.place), when, fit, chunk_id))
+        scored.sort(key=lambda x: x[:3], reverse=True)
+        extra = list(dict.fromkeys(cid for *_, cid in scored))[: self.settings.fact_passages]
+        return [Hit(chunk=self._chunks[cid], score=0.0, ranks={"facts": i + 1}) for i, cid in enumerate(extra)]
+
+    def _measure_words(self, signals: Signals) -> frozenset[str]:
+        """The subject words a figure must be about: without the place, period and "nu" words."""
+        return (
+            signals.subject_terms
+            - self.lexicon.terms(signals.place_text)
+            - self.lexicon.terms(signals.period_text)
+            - self._now_terms
+        )
+
+    def _present(self, f: Fact, chunk: Chunk) -> frozenset[str]:
+        """What a figure is said to measure: its clause and heading; a table row's column and row only."""
+        return f.measure_terms if f.row_label else f.measure_terms | self._section(chunk.section.split(" › ")[-1])
+
+    def measure_fit(self, signals: Signals, present: frozenset[str]) -> float:
+        """How well a figure's clause (with its heading and previous sentence) names what is asked: the
+        counted noun weighs most, the other subject words the rest."""
+        subject = self._measure_words(signals)
+        cover = self.weights.coverage
+        if signals.measure:
+            rest = subject - signals.measure
+            share = self.rest_share
+            return (1 - share) * cover(signals.measure, present) + share * (cover(rest, present) if rest else 1.0)
+        return cover(subject, present) if subject else 0.0
+
+    def _fact_matches(self, signals: Signals, items: list[EvidenceItem]) -> dict[int, list[FactMatch]]:
+        places = self.lexicon.places
+        asked_kinds = self._kinds(signals.text)
+        out: dict[int, list[FactMatch]] = {}
+        for item in items:
+            out[id(item)] = [
+                FactMatch(
+                    fact=f,
+                    item=item,
+                    measure=self.measure_fit(signals, self._present(f, item.chunk))
+                    * (
+                        self.narrower
+                        if self._kinds(f"{f.measure} {f.row_label} {item.chunk.section}") - asked_kinds
+                        or asked_kinds - self._kinds(f"{f.text} {item.chunk.section}")
+                        else 1.0
+                    )
+                    * (self.other_kind if signals.kind and f.kind != signals.kind else 1.0),
+                    period=relation(signals.period, f.period),
+                    place=places.relation(signals.place, f.place),
+                )
+                for f in item.info.facts
+            ]
+        return out
+
+    def _latest(self, signals: Signals, matches: dict[int, list[FactMatch]]) -> date | None:
+        """When the latest figure is asked (or no period is): the end of the latest period a figure of
+        the asked measure (in a place that fits) is for."""
+        if not signals.asks_quantity or (signals.period is not None and not signals.now):
+            return None
+        ends = [
+            span(m.fact.period)[1]
+            for ms in matches.values()
+            for m in ms
+            if m.measure >= self.min_fit
+            and m.place >= 0
+            and m.fact.period is not None
+            and m.fact.period.end <= self.data_date.replace(month=12, day=31)
+        ]
+        return max(ends, default=None)
+
+    def _kinds(self, text: str) -> frozenset[str]:
+        """The sectors and groups a text names (`[categories]`): a figure for a sector answers a
+        question about the total less well, and a total one about a sector less well."""
+        low = text.lower()
+        return frozenset(
+            low[a:b] for name in self.lexicon.data.categories for a, b in self.lexicon.category(name).spans(low)
+        )
+
+    def features(self, q: Signals, c: EvidenceItem, hit: Hit, facts: list[FactMatch], latest: date | None):
+        """Signals that a sentence answers the question; names match `FEATURES`."""
+        w = self.weights
+        stated_periods = list(c.info.periods) + [m.fact.period for m in facts if m.fact.period_stated]
+        period_fits = [relation(q.period, p) for p in stated_periods] if q.period else []
+        context_fits = [m.period for m in facts if not m.fact.period_stated] if q.period else []
+        stated_places = list(c.info.places) + [m.fact.place for m in facts if m.fact.place_stated and m.fact.place]
+        place_fits = [self.lexicon.places.relation(q.place, p) for p in stated_places] if q.place else []
+        heading = c.chunk.section.split(" › ")[-1]
+        section_parts = {p.strip().lower() for p in c.chunk.section.split("›")}
+        form = q.form
+        form_match = {
+            "list": lambda: bool(_LIST_SENTENCE.search(c.clean)),
+            "reason": lambda: self.reason.search(c.clean.lower()),
+            "who": lambda: bool(self.who.search(c.clean)),
+            "when": lambda: bool(c.info.periods),
+        }
+        figure = any(m.fact for m in facts)
+        role = c.info.role
+        return {
+            "dense": c.dense,
+            "coverage": w.coverage(q.terms, c.terms),
+            "context_coverage": w.coverage(q.terms, c.terms | c.context_terms),
+            "rank_prior": 1.0 / (1 + 0.3 * c.hit_index),
+            "passage_dense": hit.raw.get("dense", 0.0),
+            "figure_when_asked": float(q.asks_quantity and figure),
+            "no_figure_when_asked": float(q.asks_quantity and not figure),
+            "period_match": max([f for f in period_fits if f > 0] or [0.5 * f for f in context_fits if f > 0] or [0.0]),
+            "period_missing": float(q.period is not None and not stated_periods),
+            "period_conflict": float(bool(period_fits) and all(f < 0 for f in period_fits)),
+            "place_match": float(q.place_explicit and any(f >= 0.9 for f in place_fits)),
+            "place_conflict": float(bool(place_fits) and all(f < 0 for f in place_fits)),
+            "measure_match": max((m.measure for m in facts), default=0.0) if q.asks_quantity else 0.0,
+            "latest": float(
+                latest is not None
+                and any(m.measure >= self.min_fit and m.fact.period and span(m.fact.period)[1] == latest for m in facts)
+            ),
+            "definition_section": float(q.asks_definition and bool(section_parts & self.definition_sections)),
+            # a definition asked, and the sentence stands under a heading naming the asked term
+            "definition_heading": w.coverage(q.terms, self._section(heading)) if q.asks_definition else 0.0,
+            # captions and source lines, except a source line when the question asks who made something
+            "noise": float(role in ("caption", "source") and not (form == "who" and role == "source")),
+            "short": float(len(c.text.split()) < 6),
+            "table_row": float(role == "row"),
+            "first_in_passage": float(c.position == 0),
+            "list_intro": float(c.text.rstrip().endswith(":")),
+            "answer_form": float(bool(form) and bool(form_match[form]())),
+            "anaphoric": float(c.anaphoric),
+        }
+
+    # -------------------------------------------------------------- coverage, lead and conflicts
+
+    def _known_period(self, m: FactMatch) -> bool:
+        """The figure's period is read from its sentence, heading or previous sentence, not assumed
+        from the source's overall period."""
+        p = m.fact.period
+        return p is not None and (m.fact.period_stated or p != self.default_periods.get(m.fact.source_id))
+
+    def _end(self, m: FactMatch) -> date:
+        """When a figure's period ends, as far as its source could know (a year still running ends
+        at the source's publication)."""
+        return min(span(m.fact.period)[1], m.fact.published)
+
+    def coverage(self, signals: Signals, evidence: Evidence) -> Coverage:
+        """The figure for the asked measure, period and place (`lead`), and one per further place of a
+        comparison (`others`); when none is for the asked period or place, the nearest figure and the
+        periods and places the sources do give."""
+        cov = Coverage()
+        current = [m for m in evidence.facts if not m.item.forecast] or evidence.facts  # not an old expectation
+        if not current:
+            return cov
+        cov.places = list(dict.fromkeys(m.fact.place.name for m in current if m.fact.place))[:5]
+        lead, nearest, cov.place_covered, cov.period_covered, periods = self._choose(signals, current, None)
+        cov.periods = periods
+        if cov.place_covered is False:
+            lead, nearest = None, nearest or lead
+        cov.lead, cov.nearest = lead, nearest
+        places = self.lexicon.places
+        for other in signals.other_places:
+            moved = [
+                FactMatch(m.fact, m.item, m.measure, m.period, places.relation(other, m.fact.place)) for m in current
+            ]
+            found = self._choose(signals, moved, other)[0]
+            if found is not None and found.place >= 0.9:
+                cov.others.append(found)
+        for m in [cov.lead, *cov.others]:
+            if m is not None:
+                m.item.fact = m  # a table row reads out this figure
+        return cov
+
+    def _choose(self, signals: Signals, pool: list[FactMatch], place) -> tuple:
+        """(lead, nearest, place covered, period covered, periods given) over `pool`: first the figures that
+        measure what is asked (near the best fit), then those for the asked place, then the asked period
+        (inside it, the closest in length) or, for "nu" and no period, the latest."""
+        explicit = signals.place_explicit or place is not None
+        best_fit = max(m.measure for m in pool)
+        fitting = [m for m in pool if m.measure >= best_fit - self.fit_band]
+        here = [m for m in fitting if m.place >= 0.9] if explicit else [m for m in fitting if m.place >= 0]
+        place_covered = bool(here) if explicit and any(m.fact.place for m in fitting) else None
+        candidates = here or [m for m in fitting if m.place >= 0.5] or fitting
+        dated = [m for m in candidates if self._known_period(m)]
+        periods = list(dict.fromkeys(m.fact.period.label for m in sorted(dated, key=self._end, reverse=True)))[:5]
+        lead = nearest = period_covered = None
+        if signals.period is not None and not signals.now:
+            asked = span(signals.period)
+            asked_days = (asked[1] - asked[0]).days + 1
+
+            def days(m: FactMatch) -> int:
+                s = span(m.fact.period)
+                return (s[1] - s[0]).days + 1
+
+            inside = [m for m in dated if m.period >= 0.5 and days(m) <= 2 * asked_days + 92]
+            if dated:
+                period_covered = bool(inside)
+            if inside:
+                lead = max(inside, key=lambda m: (m.period, -abs(days(m) - asked_days), m.measure, m.item.score))
+            elif dated:
+                nearest = min(dated, key=lambda m: (distance_days(signals.period, m.fact.period), -m.item.score))
+        elif dated:
+            lead = max(dated, key=lambda m: (self._end(m), m.fact.published, m.measure, m.place, m.item.score))
+        return lead, nearest, place_covered, period_covered, periods
+
+    def conflicts(self, evidence: Evidence) -> list[FactMatch]:
+        """The lead figure beside figures for the same measure (as well fitting, of the same sectors and
+        groups), period and place in other sources, with other values; newest source first."""
+        lead = evidence.coverage.lead
+        if lead is None:
+            return []
+        band = max(m.measure for m in evidence.facts) - self.fit_band
+        kinds = self._kinds(f"{lead.fact.measure} {lead.fact.row_label}")
+        by_source: dict[str, FactMatch] = {lead.fact.source_id: lead}
+        for m in evidence.facts:
+            f = m.fact
+            if f.source_id in by_source or f.kind != lead.fact.kind or not self._known_period(m):
+                continue
+            if span(f.period) != span(lead.fact.period) or m.place < min(lead.place, 0.9) or m.item.forecast:
+                continue
+            if m.measure >= band and self._kinds(f"{f.measure} {f.row_label}") == kinds:
+                by_source[f.source_id] = m
+        if len({round(m.fact.value, 6) for m in by_source.values()}) < 2:
+            return []
+        for m in by_source.values():
+            m.item.fact = m
+        return sorted(by_source.values(), key=lambda m: m.fact.published, reverse=True)
+
+
+def _fit(m: FactMatch) -> tuple:
+    return (m.measure, m.place, m.period, m.item.score)
+
+
+__all__ = ["EvidenceScorer", "FEATURES"]
