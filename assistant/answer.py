@@ -76,12 +76,9 @@ class ExtractiveGenerator:
             (c for c in ev.items if c is not lead and all(c is not f for f in forced)), key=lambda c: -score(c)
         )
         chosen = self._select(q, [lead, *forced, *rest], ev, score, keep=1 + len(forced))
-        chosen = self._with_antecedents(chosen, ev)
-        order = {id(c): i for i, c in enumerate(chosen)}
-        first_seen: dict[str, int] = {}
-        for c in chosen:
-            first_seen.setdefault(c.chunk.id, order[id(c)])
-        ordered = sorted(chosen, key=lambda c: (first_seen[c.chunk.id], c.position))
+        ordered = self._reading_order(self._with_antecedents(chosen, ev, first=None))
+        if ordered and ordered[0].leans and not ordered[0].anaphoric:  # "Ook ..." would open the answer
+            ordered = self._reading_order(self._with_antecedents(chosen, ev, first=ordered[0]))
         # figures of different dates: each sentence says whose it is (the report and its own tables share a date)
         several = (
             len({self.sources[c.chunk.source_id].published for c in ordered if c.chunk.source_id in self.sources}) > 1
@@ -138,9 +135,20 @@ class ExtractiveGenerator:
                 break
         return items
 
-    def _with_antecedents(self, chosen: list[EvidenceItem], ev: Evidence) -> list[EvidenceItem]:
+    @staticmethod
+    def _reading_order(chosen: list[EvidenceItem]) -> list[EvidenceItem]:
+        """The lead's passage first, each passage in document order."""
+        first_seen: dict[str, int] = {}
+        for i, c in enumerate(chosen):
+            first_seen.setdefault(c.chunk.id, i)
+        return sorted(chosen, key=lambda c: (first_seen[c.chunk.id], c.position))
+
+    def _with_antecedents(
+        self, chosen: list[EvidenceItem], ev: Evidence, first: EvidenceItem | None
+    ) -> list[EvidenceItem]:
         """Every sentence that refers back, or a bullet item without its list's opening sentence,
-        brings the sentence it leans on (two steps at most); no sentence twice."""
+        brings the sentence it leans on (two steps at most), and so does `first` (a loose reference
+        that would open the answer); no sentence twice."""
         out: list[EvidenceItem] = []
         keys = set()
 
@@ -153,7 +161,8 @@ class ExtractiveGenerator:
         for c in chosen:
             chain, current = [], c
             for _ in range(2):
-                if not (current.anaphoric or self._bullet_without_intro(current, chosen)):
+                needs = current.anaphoric or self._bullet_without_intro(current, chosen) or current is first
+                if not needs:
                     break
                 before = self._before(ev, current)
                 if before is None:

@@ -91,10 +91,19 @@ def resolve(
         period = shifted(prev.period, shift)
         period_text = period.label
         core = re.sub(r"\b(?:een|twee|het)\s+jaar\s+(?:eerder|daarvoor|later|daarna)\b", "", core).strip()
-    own_measure = bool(turn.measure) or turn.asks_definition and bool(turn.subject_terms - prev.subject_terms)
+    # a question of its own after the connective ("En hoeveel mensen komen er uit Drenthe werken?"), not one
+    # that points back ("En hoeveel daarvan zijn vrouw?"): only the place and period carry over
+    own_question = (
+        lexicon.phrases("question.interrogatives").search(core.lower())
+        and bool(_own_subject(turn, lexicon))
+        and not any(w.strip("?,.!") in set(lexicon.data.question.follow_up_refs) for w in core.lower().split())
+    )
+    own_measure = (
+        bool(turn.measure) or turn.asks_definition and bool(turn.subject_terms - prev.subject_terms) or own_question
+    )
     if own_measure:
         text = core
-        if period is None and not turn.now and prev.period_text and turn.asks_quantity:
+        if period is None and not turn.now and prev.period_text and (turn.asks_quantity or own_question):
             text += f" {prev.period_text}"
             carried.append("period")
         if not turn.place_explicit and prev.place_explicit:
@@ -126,8 +135,19 @@ def resolve(
     }
     if turn.form:
         overrides["form"] = turn.form
+    if lexicon.phrases("question.interrogatives").search(turn.question.lower()):
+        # a question of its own kind ("Op welk beroepsniveau ...?" after "Hoeveel ...?")
+        overrides.update(
+            asks_quantity=turn.asks_quantity,
+            asks_number=turn.asks_number,
+            asks_definition=turn.asks_definition,
+            form=turn.form,
+            kind=turn.kind,
+            measure=turn.measure,
+        )
     if turn.form in ("reason", "who", "when") or (turn.asks_definition and not turn.asks_quantity):
-        overrides["asks_quantity"] = False  # "Waarom is dat?" after a figure asks a reason, not the figure again
+        # "Waarom is dat?" after a figure asks a reason, not the figure again
+        overrides.update(asks_quantity=False, asks_number=False)
     if turn.forecast:
         overrides.update(
             forecast=True,

@@ -30,6 +30,8 @@ from .params import Params, load_params, params_file
 from .question import analyse
 from .retrieve import Filters, HybridRetriever
 from .settings import Settings
+from .spelling import Speller
+from .text import words
 from .types import Answer, Chunk, Citation, Draft, Evidence, Passage, Signals, SourceInfo, Trace, Verdict
 
 
@@ -78,6 +80,10 @@ class Assistant:
             settings.guard.min_coverage,
         )
         self._by_position = {(c.source_id, c.position): c for c in snapshot.chunks}
+        self.speller = Speller(
+            (w for c in snapshot.chunks for w in words(search_text(c))),
+            keep=self.lexicon.words | self.lexicon.stopwords,
+        )
         self.generator: Generator = make_generator(settings, self)
 
     @classmethod
@@ -109,9 +115,14 @@ class Assistant:
         return question
 
     def signals(self, question: str, history: Sequence[str] = ()) -> Signals:
-        """What the question asks, read in its conversation."""
+        """What the question asks, read in its conversation (typing errors read as the source words meant)."""
+        fix = self.speller.correct
         return resolve(
-            question, list(history), lambda q: analyse(q, self.lexicon, self.data_date), self.lexicon, self.data_date
+            fix(question),
+            [fix(h) for h in history],
+            lambda q: analyse(q, self.lexicon, self.data_date),
+            self.lexicon,
+            self.data_date,
         )
 
     def ask(self, question: str, *, history: Sequence[str] = (), filters: Filters | None = None) -> Answer:

@@ -54,6 +54,7 @@ FEATURES = [
     "period_match",
     "period_missing",
     "period_conflict",
+    "period_compared",
     "place_match",
     "place_conflict",
     "measure_match",
@@ -95,7 +96,9 @@ class EvidenceScorer:
         self.rest_share = params.thresholds.get("measure_rest_share", 0.25)
         self.other_kind = params.thresholds.get("other_kind", 0.5)
         self.fit_band = params.thresholds.get("fit_band", 0.3)
+        self.sure_fit = params.thresholds.get("sure_fit", 0.8)
         self.anaphora = compile_phrases("anaphora", ["^" + p for p in lexicon.data.sentences.anaphora_starts])
+        self.leaning = compile_phrases("anaphora_weak", ["^" + p for p in lexicon.data.sentences.anaphora_weak])
         self.reason = lexicon.phrases("sentences.reason")
         who = "|".join(re.escape(w) for w in lexicon.data.sentences.who)
         self.who = re.compile(rf"\b(?:{who})\s+(?:het\s+|de\s+)?[A-Z][\w&-]+")
@@ -144,6 +147,7 @@ class EvidenceScorer:
                         terms=terms[si],
                         info=info,
                         context_terms=section | (terms[si - 1] if si else frozenset()),
+                        heading_terms=self._section(chunk.section.split(" › ")[-1]),
                         window_terms=frozenset().union(*terms[max(0, si - 2) : si + 2]),
                         previous=previous,
                         forecast=forecast,
@@ -153,11 +157,25 @@ class EvidenceScorer:
                         and si > 0
                         and self.is_forecast(previous, infos[si - 1]),
                         anaphoric=self.anaphora.search(sentence.lstrip("◼•▪● ").lower()),
+                        leans=self.leaning.search(sentence.lstrip("◼•▪● ").lower()),
                         previous_periods=infos[si - 1].periods if si else (),
                         published=self.published.get(chunk.source_id),
                     )
                 )
         return items
+
+    @staticmethod
+    def _without_repeated_rows(items: list[EvidenceItem]) -> list[EvidenceItem]:
+        """A table row whose figures all stand in a retrieved sentence too (a table built from the
+        report's own text) is left out: the sentence says the same with its context."""
+        stated = {(round(f.value, 6), f.period) for c in items if c.info.role != "row" for f in c.info.facts}
+        return [
+            c
+            for c in items
+            if c.info.role != "row"
+            or not c.info.facts
+            or any((round(f.value, 6), f.period) not in stated for f in c.info.facts)
+        ]
 
     def _section(self, section: str) -> frozenset[str]:
         if section not in self._section_terms:
@@ -169,7 +187,7 @@ class EvidenceScorer:
     def score(self, signals: Signals, question_vector: np.ndarray, hits: list[Hit]) -> Evidence:
         if signals.asks_quantity and not signals.forecast:
             hits = hits + self.fact_hits(signals, hits)
-        items = self.candidates(hits)
+        items = self._without_repeated_rows(self.candidates(hits))
         if not items:
             return Evidence(items=[], hits=hits)
         sims = self.embedder.embed_passages([i.text for i in items]) @ question_vector
@@ -190,7 +208,8 @@ class EvidenceScorer:
         items.sort(key=lambda i: -i.score)
         facts = sorted((m for ms in matches.values() for m in ms if m.measure >= self.min_fit), key=_fit, reverse=True)
         evidence = Evidence(items=items, hits=hits, facts=facts)
-        if signals.asks_quantity and not signals.forecast:
+        if signals.asks_number and not signals.forecast:
+            # one figure is asked (a list of them is left to the sentence scores)
             evidence.coverage = self.coverage(signals, evidence)
             evidence.conflicts = self.conflicts(evidence)
         return evidence
@@ -236,7 +255,9 @@ class EvidenceScorer:
                         if latest
                         else relation(signals.period, f.period)
                     )
-                    scored.append((places.relation(signals.place, f.place), when, fit, chunk_id))
+                    place = places.relation(signals.place, f.place)
+                    fits_place = place >= 0.9 if signals.place_explicit else place >= 0
+                    scored.append((fits_place, when, fit, chunk_id))
         scored.sort(key=lambda x: x[:3], reverse=True)
         extra = list(dict.fromkeys(cid for *_, cid in scored))[: self.settings.fact_passages]
         return [Hit(chunk=self._chunks[cid], score=0.0, ranks={"facts": i + 1}) for i, cid in enumerate(extra)]
@@ -259,10 +280,11 @@ class EvidenceScorer:
         counted noun weighs most, the other subject words the rest."""
         subject = self._measure_words(signals)
         cover = self.weights.coverage
-        if signals.measure:
-            rest = subject - signals.measure
+        measure = signals.measure or signals.focus  # a follow-up's new subject is what it asks a figure of
+        if measure:
+            rest = subject - measure
             share = self.rest_share
-            return (1 - share) * cover(signals.measure, present) + share * (cover(rest, present) if rest else 1.0)
+            return (1 - share) * cover(measure, present) + share * (cover(rest, present) if rest else 1.0)
         return cover(subject, present) if subject else 0.0
 
     def _fact_matches(self, signals: Signals, items: list[EvidenceItem]) -> dict[int, list[FactMatch]]:
@@ -309,8 +331,9 @@ class EvidenceScorer:
         """The sectors and groups a text names (`[categories]`): a figure for a sector answers a
         question about the total less well, and a total one about a sector less well."""
         low = text.lower()
+        fold = self.lexicon.fold  # "zorg en welzijn" and "zorg & welzijn" are one sector
         return frozenset(
-            low[a:b] for name in self.lexicon.data.categories for a, b in self.lexicon.category(name).spans(low)
+            fold(low[a:b]) for name in self.lexicon.data.categories for a, b in self.lexicon.category(name).spans(low)
         )
 
     def features(self, q: Signals, c: EvidenceItem, hit: Hit, facts: list[FactMatch], latest: date | None):
@@ -343,6 +366,11 @@ class EvidenceScorer:
             "period_match": max([f for f in period_fits if f > 0] or [0.5 * f for f in context_fits if f > 0] or [0.0]),
             "period_missing": float(q.period is not None and not stated_periods),
             "period_conflict": float(bool(period_fits) and all(f < 0 for f in period_fits)),
+            # a comparison asked ("hoe verhoudt zich dat tot 2019?"): the sentence names the compared year
+            "period_compared": float(
+                bool(q.compare_years)
+                and any(q.compare_years & set(range(p.start.year, p.end.year + 1)) for p in c.info.periods)
+            ),
             "place_match": float(q.place_explicit and any(f >= 0.9 for f in place_fits)),
             "place_conflict": float(bool(place_fits) and all(f < 0 for f in place_fits)),
             "measure_match": max((m.measure for m in facts), default=0.0) if q.asks_quantity else 0.0,
@@ -411,7 +439,9 @@ class EvidenceScorer:
         best_fit = max(m.measure for m in pool)
         fitting = [m for m in pool if m.measure >= best_fit - self.fit_band]
         here = [m for m in fitting if m.place >= 0.9] if explicit else [m for m in fitting if m.place >= 0]
-        place_covered = bool(here) if explicit and any(m.fact.place for m in fitting) else None
+        # a gap is only claimed when the asked measure is surely among the figures (not a paraphrase missed)
+        sure = best_fit >= self.sure_fit
+        place_covered = bool(here) if explicit and sure and any(m.fact.place for m in fitting) else None
         candidates = here or [m for m in fitting if m.place >= 0.5] or fitting
         dated = [m for m in candidates if self._known_period(m)]
         periods = list(dict.fromkeys(m.fact.period.label for m in sorted(dated, key=self._end, reverse=True)))[:5]
@@ -425,14 +455,18 @@ class EvidenceScorer:
                 return (s[1] - s[0]).days + 1
 
             inside = [m for m in dated if m.period >= 0.5 and days(m) <= 2 * asked_days + 92]
-            if dated:
+            if dated and sure:
                 period_covered = bool(inside)
             if inside:
-                lead = max(inside, key=lambda m: (m.period, -abs(days(m) - asked_days), m.measure, m.item.score))
+                lead = max(
+                    inside, key=lambda m: (m.period, -abs(days(m) - asked_days), round(m.measure, 1), m.item.score)
+                )
             elif dated:
                 nearest = min(dated, key=lambda m: (distance_days(signals.period, m.fact.period), -m.item.score))
         elif dated:
-            lead = max(dated, key=lambda m: (self._end(m), m.fact.published, m.measure, m.place, m.item.score))
+            lead = max(
+                dated, key=lambda m: (self._end(m), m.fact.published, round(m.measure, 1), m.place, m.item.score)
+            )
         return lead, nearest, place_covered, period_covered, periods
 
     def conflicts(self, evidence: Evidence) -> list[FactMatch]:

@@ -23,7 +23,7 @@ from .text import parse_numbers
 from .types import Chunk, Fact, Period, Place, SentenceInfo, SourceInfo
 
 # Version of what `annotate_chunk` writes: part of every source version, so a change re-annotates.
-FACTS_VERSION = 3
+FACTS_VERSION = 5
 
 _CLAUSE = re.compile(r"[;:]\s|,\s+|\s(?:en|maar|terwijl|waarvan|waarbij|tegenover|oftewel)\s|\s[–-]\s")
 _NUMERIC_CELL = re.compile(r"^[-+−]?\s*\d")

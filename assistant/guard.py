@@ -105,7 +105,8 @@ class Guard:
             "personal": float(q.personal),
             "off_domain": float(q.off_domain),
             # a number asked, and no well-ranked figure sentence is about the question's subject
-            "figure_uncovered": float(q.asks_quantity) * (1.0 - figure_coverage),
+            # (a question who made a figure, or why it is so, asks no number)
+            "figure_uncovered": float(q.asks_number) * (1.0 - figure_coverage),
             # a place the corpus rarely names ("België", "Twente") stands with none of the best sentences
             "rare_name_missing": float(bool(rare) and not any(self._names_place(c, rare) for c in ev.items[:5])),
         }
@@ -134,9 +135,12 @@ class Guard:
     def counts(self, q: Signals, c: EvidenceItem) -> bool:
         """The sentence (with its context) names what the question counts. Dutch compounds are
         right-headed: "defensievacatures" are vacatures, so a compound needs its head word."""
+        return self.names_counted(q, c.terms | c.context_terms)
+
+    def names_counted(self, q: Signals, present: frozenset[str]) -> bool:
+        """`present` (a sentence's or a figure's words) names what the question counts."""
         if not q.measure:
             return True
-        present = c.terms | c.context_terms
         for unit in q.measure:
             parts = self.weights.split_compound(unit)
             head = parts[1] if parts else unit
@@ -191,15 +195,24 @@ class Guard:
         """Sentences that state a forecast (or continue the one before them) for the asked horizon:
         one of their periods contains an asked future year; a figure when one is asked, for what
         the question counts."""
-        horizon = q.future_years or {y for y in q.years if y >= self.data_year}
+        asked = q.future_years or {y for y in q.years if y >= self.data_year}
+        horizon = {max(asked)} if asked else set()  # the furthest asked year: "tussen 2027 en 2030" asks 2030 too
         found = []
         for c in ev.items:
             if not (c.forecast or c.forecast_inherited):
                 continue
-            if q.asks_quantity and not any(not q.kind or f.kind == q.kind for f in c.info.facts):
+            one_figure = q.asks_number and q.form == "" and bool(q.kind)  # "hoeveel banen"; not a list, not yes/no
+            if one_figure and not any(not q.kind or f.kind == q.kind for f in c.info.facts):
                 continue  # a figure of the asked kind: "hoeveel banen" is not answered by a percentage
             if not self.counts(q, c):
                 continue
+            if (
+                one_figure
+                and q.measure
+                and c.forecast
+                and not any(self.names_counted(q, f.measure_terms | c.heading_terms) for f in c.info.facts)
+            ):
+                continue  # the forecast figure itself counts something else ("600 werknemersbanen", not vacatures)
             periods = c.info.periods if c.forecast else c.previous_periods + c.info.periods
             if not horizon or any(p.start.year <= y <= p.end.year for p in periods for y in horizon):
                 found.append(c)
@@ -254,6 +267,14 @@ class Guard:
                 reasons=["a forecast is asked and a source states one"],
                 scores=scores,
             )
+        if q.off_domain and q.personal:
+            return Verdict(
+                True,
+                "out_of_scope",
+                MESSAGES["out_of_scope"],
+                reasons=["an individual's own entitlement, pay or procedure ('ik', 'mijn')"],
+                scores=scores,
+            )
         if logit < 0:
             return Verdict(
                 True,
@@ -262,12 +283,12 @@ class Guard:
                 reasons=["the in-scope model says the sources do not cover the subject"],
                 scores=scores,
             )
-        if q.asks_quantity and not self.figure_for(q, ev):
+        if q.asks_number and q.kind and not self.figure_for(q, ev):  # a number asked ("hoeveel vacatures")
             return Verdict(
                 True,
                 "no_evidence",
                 MESSAGES["no_evidence"],
-                reasons=["a figure is asked and no well-ranked sentence gives one for what is counted"],
+                reasons=["a figure is asked and no sentence gives one for what is counted or measured"],
                 scores=scores,
             )
         return self._coverage_verdict(q, ev, scores)

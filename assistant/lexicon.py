@@ -56,6 +56,9 @@ class Terms(_Strict):
 class Numbers(_Strict):
     label_before: list[str]
     label_after: list[str]
+    age_words: list[str]
+    age_before: list[str]
+    words: dict[str, float]
     scales: dict[str, int]
     percent: list[str]
     amount: list[str]
@@ -85,6 +88,9 @@ class Periods(_Strict):
     since: list[str]
     after: list[str]
     until: list[str]
+    before: list[str]
+    coming_years: list[str]
+    number_words: dict[str, int]
     between: list[str]
     range_joiners: list[str]
 
@@ -125,6 +131,7 @@ class Forecast(_Strict):
 
 class Question(_Strict):
     quantity: list[str]
+    number_cues: list[str]
     percent_cues: list[str]
     rate_nouns: list[str]
     count_cues: list[str]
@@ -140,10 +147,12 @@ class Question(_Strict):
     off_domain: list[str]
     follow_up_starts: list[str]
     follow_up_refs: list[str]
+    interrogatives: list[str]
 
 
 class Sentences(_Strict):
     anaphora_starts: list[str]
+    anaphora_weak: list[str]
     reason: list[str]
     who: list[str]
     boilerplate: list[str]
@@ -260,7 +269,8 @@ class Lexicon:
         self.synonym_token = forms
         alternatives = sorted(forms, key=len, reverse=True)
         self._synonyms = (
-            re.compile(r"(?<![\w'-])(?:" + "|".join(re.escape(f) for f in alternatives) + r")(?![\w'-])")
+            # a hyphen bounds a form too: "ICT-werkgelegenheid" holds "werkgelegenheid"
+            re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(f) for f in alternatives) + r")(?![\w'])")
             if alternatives
             else None
         )
@@ -310,6 +320,25 @@ class Lexicon:
             values = getattr(getattr(self.data, section), name)
             self._phrases[dotted] = compile_phrases(dotted, values)
         return self._phrases[dotted]
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """Every word the language file names (never read as a typing error)."""
+        found: set[str] = set()
+
+        def walk(value) -> None:
+            if isinstance(value, str):
+                found.update(re.findall(r"[a-zà-ÿ]+", normalize(value).lower()))
+            elif isinstance(value, dict):
+                for k, v in value.items():
+                    walk(k)
+                    walk(v)
+            elif isinstance(value, (list, tuple)):
+                for v in value:
+                    walk(v)
+
+        walk(self.data.model_dump())
+        return frozenset(found)
 
     @cached_property
     def stem_aliases(self) -> dict[str, str]:

@@ -176,11 +176,17 @@ class PeriodParser:
             ("since", re.compile(rf"{b}(?P<s>{_alt(w.since)})\s+(?:het\s+jaar\s+)?(?P<y>{_YEAR}){e}", re.I)),
             ("after", re.compile(rf"{b}(?P<s>{_alt(w.after)})\s+(?P<y>{_YEAR}){e}", re.I)),
             ("until", re.compile(rf"{b}(?P<s>{_alt(w.until)})\s+(?P<y>{_YEAR}){e}", re.I)),
+            ("before", re.compile(rf"{b}(?P<s>{_alt(w.before)})\s+(?P<y>{_YEAR}){e}", re.I)),
             ("relative", re.compile(rf"{b}{aspect}(?:het\s+)?(?P<r>{_alt(self.relative)}){e}", re.I)),
             ("previous", re.compile(rf"{b}(?P<r>{_alt(self.previous)}){e}", re.I)),
             ("now", re.compile(rf"{b}(?:{_alt(w.now)}){e}", re.I)),
             ("year", re.compile(rf"{b}{aspect}(?:(?:het\s+)?jaar\s+)?(?P<y>{_YEAR}){e}(?![.,]\d|\s*%)", re.I)),
         ]
+        self.number_words = {k.lower(): v for k, v in w.number_words.items()}
+        count = rf"(?P<n>\d{{1,2}}|{_alt(self.number_words)})"
+        for phrase in w.coming_years:  # "de komende vijf jaar": the years from the data date on
+            body = r"\s+".join(count if t == "{n}" else re.escape(t) for t in phrase.lower().split())
+            self.patterns.append(("coming", re.compile(rf"{b}{body}{e}", re.I)))
 
     def find(self, text: str, data_date: date, infer_year: bool = True) -> list[PeriodMention]:
         """Non-overlapping time expressions of `text`, longest first. A month or quarter without a
@@ -228,6 +234,15 @@ class PeriodParser:
         if kind == "after":
             first = int(g["y"]) + 1
             return PeriodMention(year_range(first, FAR_FUTURE.year, f"na {first - 1}"), start, end)
+        if kind == "coming":
+            n = g["n"].lower()
+            years = int(n) if n.isdigit() else self.number_words[n]
+            return PeriodMention(
+                year_range(data_date.year, data_date.year + years, f"tot {data_date.year + years}"), start, end
+            )
+        if kind == "before":
+            last = int(g["y"]) - 1
+            return PeriodMention(year_range(last - 4, last, f"vóór {last + 1}"), start, end)
         if kind == "until":
             last = int(g["y"])
             return PeriodMention(year_range(min(last, data_date.year), last, f"tot {last}"), start, end)

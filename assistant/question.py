@@ -35,6 +35,7 @@ def analyse(question: str, lexicon: Lexicon, data_date: date) -> Signals:
     markers = reference_markers(lexicon)
     mentions = find_periods(text, lexicon, data_date)
     dated = [m for m in mentions if m.period and not is_reference(text, m, markers)]  # not "dan in 2019"
+    compared = [m for m in mentions if m.period and is_reference(text, m, markers)]
     main = _narrowest(dated)
     low = text.lower()
     data_year = data_date.year
@@ -44,8 +45,8 @@ def analyse(question: str, lexicon: Lexicon, data_date: date) -> Signals:
     for m in dated:
         if m.kind == "after" and m.period.start.year - 1 >= data_year:
             future = (future - {m.period.start.year - 1}) | {m.period.start.year}
-        elif m.kind == "relative" and m.period.start.year > data_year:
-            future.add(m.period.start.year)
+        elif m.kind in ("relative", "coming") and m.period.end.year > data_year:
+            future.add(m.period.end.year)
 
     ph = lexicon.phrases
     own_view = ph("forecast.own_view").search(ph("forecast.own_view_exceptions").remove(low))
@@ -88,11 +89,13 @@ def analyse(question: str, lexicon: Lexicon, data_date: date) -> Signals:
         subject_terms=frozenset(t for t in terms if t not in asking),
         measure=measure,
         asks_quantity=ph("question.quantity").search(low),
+        asks_number=ph("question.number_cues").search(low) and form in ("", "when"),
         kind=kind,
         asks_definition=ph("question.definition").search(low),
         form=form,
         period=main.period if main else None,
         period_text=text[main.start : main.end] if main else "",
+        compare_years=frozenset(y for m in compared for y in range(m.period.start.year, m.period.end.year + 1)),
         now=any(m.now for m in mentions) and not dated,
         place=places[0].place if places else lexicon.places.home,
         place_text=text[places[0].start : places[0].end] if places else "",
@@ -135,10 +138,12 @@ def counted(text: str, lexicon: Lexicon) -> frozenset[str]:
                 continue
             if word in how_much:
                 return frozenset()
+            if lexicon.places.find(word):
+                continue  # "hoeveel Groningers": the people of a place, not what is counted
             after = following[i + 1] if i + 1 < len(following) else ""
             if _adjective(word) and after and after not in how_much and after not in lexicon.stopwords:
                 continue  # "het aantal ontstane vacatures": the noun follows its adjective
-            head = word if word.startswith("syn_") else word.split("-")[-1]
+            head = word.split("-")[-1]  # of a hyphenated compound its head: "ICT-vacatures" counts vacatures
             return frozenset(lexicon.terms(head))
         return frozenset()
     return frozenset()

@@ -100,7 +100,23 @@ def parse_numbers(text: str, lexicon: "Lexicon") -> list[NumberMention]:
     label_after = set(words_cfg.label_after) | {m for m in periods.months} | set(periods.month_abbreviations)
     percent, amount, scales = set(words_cfg.percent), set(words_cfg.amount), words_cfg.scales
     out: list[NumberMention] = []
+    ages = set(words_cfg.age_words)
+    age_before = re.compile(r"(?:^|\s)(?:" + "|".join(re.escape(w) for w in words_cfg.age_before) + r")\s*$", re.I)
+    spelled = _spelled(words_cfg.words)
+    for w in spelled.finditer(text):  # "vijf jaar", "bijna de helft": numbers written as words
+        key = w.group(0).lower()
+        share = key.startswith(("de ", "een ")) or key == "driekwart"
+        out.append(
+            NumberMention(w.group(0), float(words_cfg.words[key]), w.start(), w.end(), "percent" if share else "count")
+        )
+    ratios = [(r.start(), r.end(), r) for r in _RATIO.finditer(text)]
+    for start, end, r in ratios:  # "6 op de 10": a share
+        a, b = float(r.group(1)), float(r.group(2))
+        if b:
+            out.append(NumberMention(r.group(0), a * 100 / b, start, end, "percent"))
     for m in _NUMBER.finditer(text):
+        if any(start <= m.start() < end for start, end, _ in ratios):
+            continue
         whole, decimals = m.group(1), m.group(2)
         value = float(whole.replace(".", "") + (f".{decimals}" if decimals else ""))
         end = m.end()
@@ -122,11 +138,30 @@ def parse_numbers(text: str, lexicon: "Lexicon") -> list[NumberMention]:
         is_year = (
             decimals is None and "." not in whole and len(whole) == 4 and 1950 <= value <= 2099 and kind == "count"
         )
+        age = first in ages and age_before.search(text[max(0, m.start() - 20) : m.start()]) is not None
         label = not is_year and (
-            prev in label_before or first.lstrip("-") in label_after or _range_before_label(text, end, label_after)
+            prev in label_before
+            or first.lstrip("-") in label_after
+            or age
+            or _range_before_label(text, end, label_after | ages)
+            or (bool(out) and out[-1].label and _JOINED.fullmatch(text[out[-1].end : m.start()]) is not None)
         )
         out.append(NumberMention(text[m.start() : end], value, m.start(), end, kind, is_year, bool(label)))
-    return out
+    return sorted(out, key=lambda n: n.start)
+
+
+@lru_cache(maxsize=8)
+def _spelled_cached(key: tuple) -> re.Pattern:
+    alternatives = sorted((w for w, _ in key), key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in alternatives) + r")(?![\w-])", re.I)
+
+
+def _spelled(words: dict[str, float]) -> re.Pattern:
+    return _spelled_cached(tuple(sorted(words.items())))
+
+
+_RATIO = re.compile(r"(?<![\w.,])(\d+) op (?:de )?(\d+)(?![\d.,])")
+_JOINED = re.compile(r"\s*(?:en|of|tot|t/m|-|–|,)\s*")  # "beroepsniveau 1 en 2": the second is a label too
 
 
 _RANGE_TAIL = re.compile(r"\s*(?:tot(?: en met)?|t/m|en|-|–)\s*\d+\s*(\w+)", re.IGNORECASE)

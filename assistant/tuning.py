@@ -42,22 +42,30 @@ from .index import ingest, load_snapshot
 from .params import LogisticModel, Params, load_params, params_file
 from .settings import ROOT, Settings
 
+# Every question set that is no longer blind (evals/README.md says which were read miss by miss)
+# trains; the even ids of the own set are the test. Never here: evals/questions/answer_blind.jsonl
+# and evals/questions/multisource_holdout.jsonl, which only measure.
 DEFAULT_TRAIN = [
     "evals/dev_questions.jsonl",
-    "tests/data/guard_questions.jsonl:tune",
+    "tests/data/guard_questions.jsonl",
     "evals/questions/own_questions.jsonl:odd",
-    "evals/questions/guard_blind.jsonl:odd",
+    "evals/questions/guard_blind.jsonl",
+    "evals/questions/guard_blind2.jsonl",
+    "evals/questions/scope_boundary.jsonl",
     "evals/questions/answer_dev.jsonl",
     "evals/questions/multisource_dev.jsonl@evals/corpora/multisource",
 ]
 DEFAULT_TEST = [
-    "tests/data/guard_questions.jsonl:holdout",
     "evals/questions/own_questions.jsonl:even",
-    "evals/questions/guard_blind.jsonl:even",
-    "evals/questions/guard_blind2.jsonl",
-    "evals/questions/scope_boundary.jsonl",
 ]
 Log = Callable[[str], None]
+# Weight of refusing an answerable question against answering one that should be refused, when the
+# guard's thresholds are set (1 counted both alike; 2 halved the over-refusal on the test sets but
+# missed a third more out-of-scope questions; 1.5 is between).
+OVER_REFUSAL_COST = 2.0
+# ... and for the forecast model, the weight of answering a question that asks for a forecast no
+# source makes (a forecast the assistant would seem to make) against refusing a stated one.
+FORECAST_LEAK_COST = 1.5
 
 
 @dataclass(frozen=True)
@@ -250,7 +258,11 @@ def tune(settings: Settings, train: list[str] | None = None, test: list[str] | N
     bias, ws = fit_logistic(X, y)
     logits = bias + X @ ws
     # the threshold with the most right decisions on train (balanced accuracy refused too many answerable ones)
-    best_t = max(sorted(logits), key=lambda t: np.sum(logits[y == 1] >= t) + np.sum(logits[y == 0] < t))
+    # the threshold with the fewest costly decisions on train: refusing an answerable question costs
+    # OVER_REFUSAL_COST, answering an out-of-scope one 1 (an unneeded refusal is what advisors notice first)
+    best_t = max(
+        sorted(logits), key=lambda t: OVER_REFUSAL_COST * np.sum(logits[y == 1] >= t) + np.sum(logits[y == 0] < t)
+    )
     params = params.model_copy(update={"scope": _model(bias - best_t, SCOPE_FEATURES, ws)})
     corpora.use(params)
     log(f"in-scope model: {int(y.sum())} in scope, {int(len(y) - y.sum())} out of scope")
@@ -281,7 +293,10 @@ def tune(settings: Settings, train: list[str] | None = None, test: list[str] | N
     fbias, wf = fit_logistic(Xf, yf)
     best = {k: max(fbias + np.array(fs) @ wf) for k, fs in groups.items()}
     threshold = max(
-        sorted(best.values(), reverse=True), key=lambda t: sum((v >= t) == wanted[k] for k, v in best.items())
+        sorted(best.values(), reverse=True),
+        key=lambda t: sum(
+            (1.0 if wanted[k] else FORECAST_LEAK_COST) * ((v >= t) == wanted[k]) for k, v in best.items()
+        ),
     )
     params = params.model_copy(update={"forecast": _model(fbias - threshold, FORECAST_FEATURES, wf)})
     corpora.use(params)

@@ -265,12 +265,14 @@ class Signals:
     subject_terms: frozenset[str]  # without the words that only describe asking for a forecast
     query: str = ""  # what retrieval searches with: the question as asked, or the rewritten follow-up
     measure: frozenset[str] = frozenset()  # what is counted: "hoeveel inwoners" -> {"inwoner"}
-    asks_quantity: bool = False
+    asks_quantity: bool = False  # a figure, a quantity or "het aantal" is spoken of
+    asks_number: bool = False  # one figure is asked outright ("hoeveel ...?", not a list, not yes/no)
     kind: str = ""  # the kind of figure asked: "percent", "count", or "" when the question does not say
     asks_definition: bool = False
     form: str = ""  # "list", "reason", "who", "when", or ""
     period: Period | None = None
     period_text: str = ""
+    compare_years: frozenset[int] = frozenset()  # what a figure is compared with ("hoe verhoudt zich dat tot 2019?")
     now: bool = False  # asks for the latest figure ("nu", "op dit moment")
     place: Place | None = None
     place_text: str = ""
@@ -295,6 +297,7 @@ class Signals:
             "terms": sorted(self.terms),
             "measure": sorted(self.measure),
             "asks_quantity": self.asks_quantity,
+            "asks_number": self.asks_number,
             "kind": self.kind,
             "other_places": [p.name for p in self.other_places],
             "asks_definition": self.asks_definition,
@@ -327,12 +330,14 @@ class EvidenceItem:
     terms: frozenset[str]
     info: SentenceInfo
     context_terms: frozenset[str] = frozenset()  # section heading + previous sentence
+    heading_terms: frozenset[str] = frozenset()  # the nearest heading alone
     window_terms: frozenset[str] = frozenset()  # this sentence, the two before and the one after
     previous: str = ""  # the sentence before, in the same passage
     previous_periods: tuple[Period, ...] = ()  # the periods that sentence names
     forecast: bool = False  # states an expectation
     forecast_inherited: bool = False  # no time words of its own; continues the forecast before it
-    anaphoric: bool = False  # starts with a reference to the sentence before
+    anaphoric: bool = False  # starts with a reference to the sentence before ("Dat is 1,7% ...")
+    leans: bool = False  # starts with a loose one ("Ook ...", "Daarnaast ..."): needs it only to open an answer
     published: date | None = None
     dense: float = 0.0
     coverage: float = 0.0

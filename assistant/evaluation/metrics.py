@@ -228,8 +228,18 @@ def claims(answer: str) -> list[tuple[str, list[int]]]:
     return out
 
 
+def without_notices(response: dict) -> str:
+    """The answer text without its notices (`response["notices"]`: "this period is not covered",
+    "the sources disagree"): they speak about the sources, like a refusal's message, and are not claims."""
+    text = response.get("answer", "")
+    for notice in response.get("notices") or []:
+        text = text.replace(notice.get("text", "") or "\0", " ", 1)
+    return text
+
+
 def citation_scores(response: dict, chunk_texts: dict[str, str], judge: SupportJudge) -> list[dict]:
-    """ALCE-style scoring of each claim; a refusal's fixed message is not a claim (only its cited sentences are)."""
+    """ALCE-style scoring of each claim; a refusal's fixed message is not a claim (only its cited sentences are),
+    nor is a notice."""
     by_n = {c["n"]: c for c in response.get("citations", [])}
 
     def cited_text(n: int) -> str:  # the passage as the judge sees it: title, section, text (ALCE adds the title)
@@ -239,7 +249,7 @@ def citation_scores(response: dict, chunk_texts: dict[str, str], judge: SupportJ
 
     context = [cited_text(n) for n in by_n] + [f"{p['section']}\n{p['text']}" for p in response.get("passages", [])]
     out = []
-    for sentence, cited in claims(response.get("answer", "")):
+    for sentence, cited in claims(without_notices(response)):
         if response.get("refused") and not cited:
             continue
         texts = [cited_text(n) for n in cited]
