@@ -104,6 +104,7 @@ class EvidenceScorer:
         self.who = re.compile(rf"\b(?:{who})\s+(?:het\s+|de\s+)?[A-Z][\w&-]+")
         self.definition_sections = {s.lower() for s in lexicon.data.sentences.definition_sections}
         self._section_terms: dict[str, frozenset[str]] = {}
+        self._kind_cache: dict[str, frozenset[str]] = {}  # text -> sectors and groups it names
         self._now_terms = lexicon.terms(" ".join(lexicon.data.periods.now))
         self._index_facts(chunks)
 
@@ -330,11 +331,17 @@ class EvidenceScorer:
     def _kinds(self, text: str) -> frozenset[str]:
         """The sectors and groups a text names (`[categories]`): a figure for a sector answers a
         question about the total less well, and a total one about a sector less well."""
-        low = text.lower()
-        fold = self.lexicon.fold  # "zorg en welzijn" and "zorg & welzijn" are one sector
-        return frozenset(
-            fold(low[a:b]) for name in self.lexicon.data.categories for a, b in self.lexicon.category(name).spans(low)
-        )
+        found = self._kind_cache.get(text)
+        if found is None:
+            low = text.lower()
+            fold = self.lexicon.fold  # "zorg en welzijn" and "zorg & welzijn" are one sector
+            found = frozenset(
+                fold(low[a:b])
+                for name in self.lexicon.data.categories
+                for a, b in self.lexicon.category(name).spans(low)
+            )
+            self._kind_cache[text] = found
+        return found
 
     def features(self, q: Signals, c: EvidenceItem, hit: Hit, facts: list[FactMatch], latest: date | None):
         """Signals that a sentence answers the question; names match `FEATURES`."""

@@ -73,3 +73,21 @@ def assistant(index_settings):
     from assistant.core import Assistant
 
     return Assistant.open(index_settings)
+
+
+MULTISOURCE = ROOT / "evals" / "corpora" / "multisource"
+
+
+@pytest.fixture(scope="session")
+def multisource(tmp_path_factory, embedding_cache):
+    """An Assistant over the multi-source fixture corpus (invented sources of 2019-2025 beside the report)."""
+    from assistant.core import Assistant
+    from assistant.index import ingest
+    from assistant.settings import Settings
+
+    settings = Settings(
+        index_dir=tmp_path_factory.mktemp("multisource"), corpus_dir=MULTISOURCE, embedding_cache=embedding_cache
+    )
+    report = ingest(settings)
+    assert not report.failed, report.failed
+    return Assistant.open(settings)
