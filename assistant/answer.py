@@ -58,9 +58,11 @@ class ExtractiveGenerator:
         settings: AnswerSettings,
         sources: dict[str, SourceInfo],
         neighbour: Callable[[Chunk, int], tuple[Chunk, int] | None] = lambda chunk, position: None,
+        spell: Callable[[str], str] = str,
     ):
         self.weights, self.settings, self.sources = weights, settings, sources
         self.neighbour = neighbour  # (chunk, -1) -> the chunk holding the sentence before its first one
+        self.spell = spell  # a column name with the field's terms spelled as the language file writes them
 
     def generate(self, q: Signals, ev: Evidence, verdict: Verdict) -> Draft:
         if not ev.items:
@@ -222,7 +224,7 @@ class ExtractiveGenerator:
         source (and the figure's period, when the quote does not name it) if the answer cites several."""
         if c.info.role == "row" and c.info.facts:
             fact = match.fact if match is not None else c.info.facts[0]
-            text = row_sentence(fact)
+            text = row_sentence(fact, self.spell)
             quote = c.chunk.text
         else:
             text = quote = c.clean
@@ -270,11 +272,12 @@ def _plain(raw: str) -> float:
         return 0.0
 
 
-def row_sentence(fact: Fact) -> str:
+def row_sentence(fact: Fact, spell: Callable[[str], str] = str) -> str:
     """A table row's figure as a Dutch sentence: "Het aantal openstaande vacatures voor zorg & welzijn
-    bedroeg in 2025 2.400." Every number in it stands in the row."""
-    name = fact.measure.strip() or "waarde"
-    low = name[:1].lower() + name[1:]
+    bedroeg in 2025 2.400." Every number in it stands in the row; a row that is a place is named as
+    the gazetteer names it ("Groningen (PV)" -> "de provincie Groningen")."""
+    name = spell(fact.measure.strip()) or "waarde"
+    low = name if name[1:2].isupper() else name[:1].lower() + name[1:]  # "WW-uitkeringen" keeps its capitals
     if low.lower().startswith(("aantal", "aandeel", "percentage", "het ", "de ")):
         phrase = f"het {low}" if not low.lower().startswith(("het ", "de ")) else low
     elif fact.kind == "count":
@@ -283,7 +286,8 @@ def row_sentence(fact: Fact) -> str:
         phrase = f"het {low}"
     label = fact.row_label.strip()
     if label and fact.place is not None and fact.place_stated:
-        subject = f" in {label}"
+        place = fact.place.name
+        subject = f" in de {place}" if place[:1].islower() else f" in {place}"  # "de provincie Groningen"
     elif label:
         subject = f" voor {label[:1].lower() + label[1:] if not label[:2].isupper() else label}"
     else:

@@ -264,7 +264,9 @@ class Assistant:
 
 def make_generator(settings: Settings, assistant: Assistant) -> Generator:
     if settings.generator == "extractive":
-        return ExtractiveGenerator(assistant.weights, settings.answer, assistant.sources, assistant.neighbour)
+        return ExtractiveGenerator(
+            assistant.weights, settings.answer, assistant.sources, assistant.neighbour, assistant.lexicon.spell
+        )
     raise ConfigError(f"Unknown generator {settings.generator!r}; choose from extractive (ASSISTANT_GENERATOR).")
 
 

@@ -105,6 +105,10 @@ class EvidenceScorer:
         self.definition_sections = {s.lower() for s in lexicon.data.sentences.definition_sections}
         self._section_terms: dict[str, frozenset[str]] = {}
         self._kind_cache: dict[str, frozenset[str]] = {}  # text -> sectors and groups it names
+        # category words that are synonyms ("ww'ers"): found by their group's token in any of its forms
+        self._kind_tokens = frozenset(
+            t for words in lexicon.data.categories.values() for w in words if (t := lexicon.fold(w)).startswith("syn_")
+        )
         self._now_terms = lexicon.terms(" ".join(lexicon.data.periods.now))
         self._index_facts(chunks)
 
@@ -196,6 +200,10 @@ class EvidenceScorer:
             item.dense = float(sim)
         matches = self._fact_matches(signals, items)
         latest = self._latest(signals, matches)
+
+        def newest(m: FactMatch) -> date:
+            return self._end(m) if latest is not None and m.fact.period is not None else date.min
+
         weights = self.params.composer
         for item in items:
             item.features = self.features(signals, item, hits[item.hit_index], matches.get(id(item), []), latest)
@@ -205,7 +213,8 @@ class EvidenceScorer:
                 item.score += self.settings.focus_bonus * self.weights.coverage(
                     signals.focus, item.terms | item.context_terms
                 )
-            item.fact = max(matches.get(id(item), []), key=_fit, default=None)
+            # of a row's figures the one that fits best; for "nu" (or no period) the latest of them
+            item.fact = max(matches.get(id(item), []), key=lambda m: (*_fit(m)[:3], newest(m)), default=None)
         items.sort(key=lambda i: -i.score)
         facts = sorted((m for ms in matches.values() for m in ms if m.measure >= self.min_fit), key=_fit, reverse=True)
         evidence = Evidence(items=items, hits=hits, facts=facts)
@@ -251,10 +260,11 @@ class EvidenceScorer:
             for f in info.facts:
                 fit = self.measure_fit(signals, self._present(f, chunk))
                 if fit >= self.min_fit and f.period is not None:
+                    # the latest figure, else one for the asked period, else the nearest to it
                     when = (
-                        min(span(f.period)[1], f.published).toordinal()
+                        (min(span(f.period)[1], f.published).toordinal(), 0)
                         if latest
-                        else relation(signals.period, f.period)
+                        else (relation(signals.period, f.period), -distance_days(signals.period, f.period))
                     )
                     place = places.relation(signals.place, f.place)
                     fits_place = place >= 0.9 if signals.place_explicit else place >= 0
@@ -339,7 +349,7 @@ class EvidenceScorer:
                 fold(low[a:b])
                 for name in self.lexicon.data.categories
                 for a, b in self.lexicon.category(name).spans(low)
-            )
+            ) | (self._kind_tokens & set(re.findall(r"[\w']+", fold(low))))
             self._kind_cache[text] = found
         return found
 
@@ -489,7 +499,7 @@ class EvidenceScorer:
             f = m.fact
             if f.source_id in by_source or f.kind != lead.fact.kind or not self._known_period(m):
                 continue
-            if span(f.period) != span(lead.fact.period) or m.place < min(lead.place, 0.9) or m.item.forecast:
+            if not _same_period(f.period, lead.fact.period) or m.place < min(lead.place, 0.9) or m.item.forecast:
                 continue
             if m.measure >= band and self._kinds(f"{f.measure} {f.row_label}") == kinds:
                 by_source[f.source_id] = m
@@ -498,6 +508,13 @@ class EvidenceScorer:
         for m in by_source.values():
             m.item.fact = m
         return sorted(by_source.values(), key=lambda m: m.fact.published, reverse=True)
+
+
+def _same_period(a: Period, b: Period) -> bool:
+    """Two figures are for the same moment: equal periods, or one a point at the other's end ("eind juni
+    2025" and "juni 2025"), at most a month apart in length."""
+    (a0, a1), (b0, b1) = span(a), span(b)
+    return a1 == b1 and abs((a1 - a0).days - (b1 - b0).days) <= 31
 
 
 def _fit(m: FactMatch) -> tuple:

@@ -13,6 +13,7 @@ are read against that source's publication date. A number that is a year or a la
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 from .chunking import chunk_sentences
@@ -23,7 +24,7 @@ from .text import parse_numbers
 from .types import Chunk, Fact, Period, Place, SentenceInfo, SourceInfo
 
 # Version of what `annotate_chunk` writes: part of every source version, so a change re-annotates.
-FACTS_VERSION = 5
+FACTS_VERSION = 7
 
 _CLAUSE = re.compile(r"[;:]\s|,\s+|\s(?:en|maar|terwijl|waarvan|waarbij|tegenover|oftewel)\s|\s[–-]\s")
 _NUMERIC_CELL = re.compile(r"^[-+−]?\s*\d")
@@ -62,7 +63,7 @@ def annotate_chunk(chunk: Chunk, source: SourceInfo, lexicon: Lexicon) -> list[S
         return [SentenceInfo("row", periods, places, tuple(facts), False)]
     heading = chunk.section.split(" › ")[-1]
     heading_periods = [m for m in find_periods(heading, lexicon, source.published, infer_year=False) if m.period]
-    heading_places = lexicon.places.find(heading)
+    heading_places = [_resolved(m, default_place) for m in lexicon.places.find(heading)]
     forecast = lexicon.phrases("forecast.words")
     markers = reference_markers(lexicon)
     out: list[SentenceInfo] = []
@@ -71,9 +72,11 @@ def annotate_chunk(chunk: Chunk, source: SourceInfo, lexicon: Lexicon) -> list[S
     for i, (text, role) in enumerate(zip(sentences, roles)):
         periods = [m for m in find_periods(text, lexicon, source.published, infer_year=False) if m.period]
         own = [m for m in periods if not is_reference(text, m, markers)]
-        places = lexicon.places.find(text)
+        places = [_resolved(m, default_place) for m in lexicon.places.find(text)]
         facts: list[Fact] = []
-        for number in parse_numbers(text, lexicon):
+        # Figures are stated by the text; a caption names a chart and a note ("Bron: …", "*: …") says
+        # how it was made, so the years and counts in them are not figures of what they describe.
+        for number in parse_numbers(text, lexicon) if role == "body" else ():
             if not number.figure:
                 continue
             lo, hi = _clause(text, number.start, number.end)
@@ -128,6 +131,15 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
             hi = m.start()
             break
     return lo, hi
+
+
+def _resolved(mention: PlaceMention, home: Place | None) -> PlaceMention:
+    """A bare name in a source about one of the places it may mean is that place: "Groningen" in the
+    report on the arbeidsmarktregio Groningen is the region, not the municipality."""
+    place = mention.place
+    if home is not None and place.kind == "ambiguous" and home.kind != "ambiguous" and home.group == place.group:
+        return replace(mention, place=home)
+    return mention
 
 
 def _nearest(mentions: list[PeriodMention] | list[PlaceMention], pos: int, lo: int, hi: int):

@@ -357,6 +357,22 @@ class Lexicon:
         low = normalize(text).lower()
         return self._synonyms.sub(lambda m: self.synonym_token[m.group(0)], low) if self._synonyms else low
 
+    @cached_property
+    def _spellings(self) -> tuple[re.Pattern[str], dict[str, str]]:
+        """Every synonym form written with capitals or a hyphen, found whatever its case and with a
+        space or underscore for the hyphen ("ww_uitkeringen" -> "WW-uitkeringen")."""
+        forms = {_loose(f): f for group in self.data.terms.synonyms for f in group if f != f.lower() or "-" in f}
+        if not forms:
+            return re.compile(r"(?!)"), {}
+        alternatives = sorted(forms, key=len, reverse=True)
+        pattern = r"\b(?:" + "|".join(re.escape(a).replace("\\-", "[-_ ]") for a in alternatives) + r")\b"
+        return re.compile(pattern, re.IGNORECASE), forms
+
+    def spell(self, text: str) -> str:
+        """A column or label name with the field's terms spelled as the language file writes them."""
+        pattern, forms = self._spellings
+        return pattern.sub(lambda m: forms.get(_loose(m.group(0)), m.group(0)), text)
+
     def terms(self, text: str) -> frozenset[str]:
         """Stemmed content words of a text, synonyms folded (numbers excluded)."""
         return _terms(self, text)
@@ -376,6 +392,10 @@ class Lexicon:
 
 
 @lru_cache(maxsize=200_000)
+def _loose(form: str) -> str:
+    return re.sub(r"[-_ ]", "-", form.lower())
+
+
 def _terms(lexicon: Lexicon, text: str) -> frozenset[str]:
     return frozenset(content_terms(lexicon.fold(text), lexicon.stopwords))
 
