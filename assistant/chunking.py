@@ -23,7 +23,7 @@ from .types import Chunk, Document, SentenceRole
 
 # Bump when chunking output changes for the same input: it is part of the index name,
 # so a new chunker never reuses passages cut by an old one.
-CHUNKER_VERSION = 5
+CHUNKER_VERSION = 6
 
 _TERMINAL = (".", "!", "?", ":", ";")
 _CHAPTER = re.compile(r"^([1-9]|1\d)\s+[A-Z][^.]*$")
@@ -91,6 +91,27 @@ class Roles:
             return "testimonial"
         return "body"
 
+    def of_paragraph(self, sentences: list[str], section: str) -> list[SentenceRole]:
+        """Roles of a paragraph's sentences: a quotation that runs over several sentences ('"We hebben
+        ... niet rond. Zonder ... sluiten," zegt de directeur.') is a testimonial as a whole."""
+        roles = [self(s, section) for s in sentences]
+        i = 0
+        while i < len(sentences):
+            j = i
+            if _QUOTE_START.match(sentences[i]) and _quote_open(sentences[i]):
+                while j + 1 < len(sentences) and _quote_open(" ".join(sentences[i : j + 1])):
+                    j += 1
+                closing = sentences[j]
+                if j > i and (self.speech.search(closing.lower()) or _QUOTE_END.search(closing)):
+                    roles[i : j + 1] = ["testimonial" if r == "body" else r for r in roles[i : j + 1]]
+            i = j + 1
+        return roles
+
+
+def _quote_open(text: str) -> bool:
+    """A double quotation mark opened and not yet closed (single marks are also apostrophes)."""
+    return text.count('"') % 2 == 1 or text.count("“") + text.count("„") > text.count("”")
+
 
 def split_sentences(text: str) -> list[str]:
     """Split a paragraph into sentences, respecting Dutch abbreviations and bullets."""
@@ -147,8 +168,9 @@ def document_sentences(doc: Document, lexicon: Lexicon) -> list[Sentence]:
     def flush() -> None:
         nonlocal buffer
         if buffer:
-            for s in split_sentences(" ".join(buffer)):
-                sentences.append(Sentence(s, buffer_page, sections.path, role(s, sections.path)))
+            parts = split_sentences(" ".join(buffer))
+            for s, r in zip(parts, role.of_paragraph(parts, sections.path)):
+                sentences.append(Sentence(s, buffer_page, sections.path, r))
         buffer = []
 
     if doc.source.kind == "table":
