@@ -12,7 +12,7 @@ When the answer cites more than one source, each sentence says which source (and
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, runtime_checkable
+from typing import Callable, Iterable, Protocol, runtime_checkable
 
 from .chunking import chunk_sentences
 from .idf import TermWeights
@@ -59,10 +59,12 @@ class ExtractiveGenerator:
         sources: dict[str, SourceInfo],
         neighbour: Callable[[Chunk, int], tuple[Chunk, int] | None] = lambda chunk, position: None,
         spell: Callable[[str], str] = str,
+        counted_rows: Iterable[str] = (),
     ):
         self.weights, self.settings, self.sources = weights, settings, sources
         self.neighbour = neighbour  # (chunk, -1) -> the chunk holding the sentence before its first one
         self.spell = spell  # a column name with the field's terms spelled as the language file writes them
+        self.counted_rows = frozenset(counted_rows)
 
     def generate(self, q: Signals, ev: Evidence, verdict: Verdict) -> Draft:
         if not ev.items:
@@ -224,8 +226,8 @@ class ExtractiveGenerator:
         source (and the figure's period, when the quote does not name it) if the answer cites several."""
         if c.info.role == "row" and c.info.facts:
             fact = match.fact if match is not None else c.info.facts[0]
-            text = row_sentence(fact, self.spell)
-            quote = c.chunk.text
+            text = row_sentence(fact, self.spell, self.counted_rows)
+            quote = row_quote(c.chunk, fact)
         else:
             text = quote = c.clean
         if several:
@@ -272,26 +274,28 @@ def _plain(raw: str) -> float:
         return 0.0
 
 
-def row_sentence(fact: Fact, spell: Callable[[str], str] = str) -> str:
+def row_sentence(fact: Fact, spell: Callable[[str], str] = str, counted_rows: Iterable[str] = ()) -> str:
     """A table row's figure as a Dutch sentence: "Het aantal openstaande vacatures voor zorg & welzijn
-    bedroeg in 2025 2.400." Every number in it stands in the row; a row that is a place is named as
-    the gazetteer names it ("Groningen (PV)" -> "de provincie Groningen")."""
+    bedroeg in 2025 2.400." Every number in it stands in the row. A row that is a place is named as
+    the gazetteer names it ("Groningen (PV)" -> "de provincie Groningen"); a row counted by a column
+    that counts its own group (`counted_rows`: "aantal personen") is what is counted ("Het aantal
+    werklozen ...")."""
     name = spell(fact.measure.strip()) or "waarde"
-    low = name if name[1:2].isupper() else name[:1].lower() + name[1:]  # "WW-uitkeringen" keeps its capitals
+    low = _lower_first(name)
     if low.lower().startswith(("aantal", "aandeel", "percentage", "het ", "de ")):
         phrase = f"het {low}" if not low.lower().startswith(("het ", "de ")) else low
     elif fact.kind == "count":
         phrase = f"het aantal {low}"
     else:
         phrase = f"het {low}"
-    label = fact.row_label.strip()
+    label, subject = fact.row_label.strip(), ""
     if label and fact.place is not None and fact.place_stated:
         place = fact.place.name
         subject = f" in de {place}" if place[:1].islower() else f" in {place}"  # "de provincie Groningen"
+    elif label and fact.kind == "count" and name.lower() in counted_rows:
+        phrase = f"het aantal {_lower_first(label)}"
     elif label:
-        subject = f" voor {label[:1].lower() + label[1:] if not label[:2].isupper() else label}"
-    else:
-        subject = ""
+        subject = f" voor {_lower_first(label)}"
     value = fact.raw.strip()
     written = _plain(value)
     scale = round(fact.value / written) if written else 1
@@ -304,4 +308,32 @@ def row_sentence(fact: Fact, spell: Callable[[str], str] = str) -> str:
     return sentence[:1].upper() + sentence[1:]
 
 
-__all__ = ["Generator", "ExtractiveGenerator", "row_sentence", "period_phrase"]
+def row_quote(chunk: Chunk, fact: Fact) -> str:
+    """The part of a table row's passage that states the figure: from the row's name to the figure's
+    cell ("groep: Werklozen. aantal personen 2024: 18.000"), verbatim; the whole row when the cells
+    cannot be found in it."""
+    text = chunk.text
+
+    def cell_span(header: str, value: str) -> tuple[int, int] | None:
+        at = text.find(f"{header}: {value}")
+        if at < 0 or not value:
+            return None
+        ends = [i for i in (text.find("; ", at), text.find(". ", at)) if i >= 0]
+        return at, min(ends, default=len(text))
+
+    spans = {i: cell_span(h, v) for i, (h, v) in enumerate(chunk.cells)}
+    label = next((sp for i, sp in spans.items() if sp and chunk.cells[i][1] == fact.row_label), None)
+    figure = next(
+        (sp for i, sp in spans.items() if sp and _plain(chunk.cells[i][1]) == _plain(fact.raw) and i > 0), None
+    )
+    if label is None or figure is None:
+        return text
+    return text[min(label[0], figure[0]) : max(label[1], figure[1])]
+
+
+def _lower_first(name: str) -> str:
+    """Lower-case a name's first letter inside a sentence, unless it is an abbreviation ("WW-uitkeringen")."""
+    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
+
+
+__all__ = ["Generator", "ExtractiveGenerator", "row_sentence", "row_quote", "period_phrase"]

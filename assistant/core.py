@@ -265,7 +265,12 @@ class Assistant:
 def make_generator(settings: Settings, assistant: Assistant) -> Generator:
     if settings.generator == "extractive":
         return ExtractiveGenerator(
-            assistant.weights, settings.answer, assistant.sources, assistant.neighbour, assistant.lexicon.spell
+            assistant.weights,
+            settings.answer,
+            assistant.sources,
+            assistant.neighbour,
+            assistant.lexicon.spell,
+            assistant.lexicon.data.sentences.counted_rows,
         )
     raise ConfigError(f"Unknown generator {settings.generator!r}; choose from extractive (ASSISTANT_GENERATOR).")
 

@@ -159,6 +159,8 @@ class Sentences(_Strict):
     definition_sections: list[str]
     boilerplate_sections: list[str]
     speech_verbs: list[str]
+    # a table column that counts the row's own group ("aantal personen"): the row is named as what is counted
+    counted_rows: list[str] = Field(default_factory=list)
 
 
 class English(_Strict):
