@@ -32,6 +32,7 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_USER = "U0BOT"
 FACTUAL = "Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"
 PREDICTION = "Hoeveel vacatures verwacht je in 2031?"
+TABLE_ROW = "Hoeveel onderbenutte deeltijders waren er in 2024?"
 
 _ts = itertools.count(1)
 
@@ -188,6 +189,32 @@ def test_follow_up_in_thread_uses_earlier_turns(slack_app):
     calls = slack_app.api.wait_for(posts(slack_app, "C0THREAD"), count=2)
     assert all(c.json["thread_ts"] == root for c in calls)
     assert slack_app.services.audit.history(f"slack:C0THREAD:{root}") == [FACTUAL, "En in de zorg?"]
+
+
+def test_three_turn_thread_answers_each_turn_with_the_turns_before(slack_app):
+    first = event("slack_app_mention.json", channel="C0THREE")
+    root = first["event"]["ts"]
+    turns = [FACTUAL, "En in de zorg?", "En in 2024?"]
+    assert post_event(slack_app, first).status_code == 200
+    slack_app.api.wait_for(posts(slack_app, "C0THREE"))
+    for n, text in enumerate(turns[1:], start=2):
+        payload = event("slack_app_mention.json", channel="C0THREE", text=f"<@U0BOT> {text}", thread_ts=root)
+        assert post_event(slack_app, payload).status_code == 200
+        slack_app.api.wait_for(posts(slack_app, "C0THREE"), count=n)
+    calls = slack_app.api.wait_for(posts(slack_app, "C0THREE"), count=3)
+    assert slack_app.services.audit.history(f"slack:C0THREE:{root}") == turns
+    expected = slack_app.services.assistant.ask(turns[2], history=turns[:2])  # the third turn, read with both before
+    assert expected.answer.split(" [1]")[0] in calls[2].json["blocks"][0]["text"]["text"].replace("&amp;", "&")
+
+
+def test_a_table_answer_is_a_dutch_sentence_in_slack(slack_app):
+    payload = event("slack_app_mention.json", channel="C0TABLE", text=f"<@U0BOT> {TABLE_ROW}")
+    assert post_event(slack_app, payload).status_code == 200
+    [call] = slack_app.api.wait_for(posts(slack_app, "C0TABLE"))
+    lead = call.json["blocks"][0]["text"]["text"]
+    assert lead.startswith("Het aantal onderbenutte deeltijders bedroeg in 2024 25.000."), lead
+    assert "groep:" not in lead and ";" not in lead
+    assert "rij " in block_text(call.json["blocks"])  # cited as table + row
 
 
 def test_direct_message_prediction_rendered_as_refusal(slack_app):

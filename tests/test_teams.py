@@ -31,6 +31,7 @@ DATA = Path(__file__).parent / "data"
 WEBHOOK_SECRET = base64.b64encode(b"teams-outgoing-webhook-security-token-32b").decode()
 FACTUAL = "Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"
 PREDICTION = "Hoeveel vacatures verwacht je in 2031?"
+TABLE_ROW = "Hoeveel onderbenutte deeltijders waren er in 2024?"
 CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = json.loads((DATA / "adaptive-card-schema.json").read_text())
 
@@ -266,6 +267,42 @@ def test_bot_keeps_thread_context(teams_app):
     assert send_activity(teams_app, second).status_code == 200
     assert replies_to(teams_app, second)
     assert teams_app.services.audit.history(f"teams:{conversation['id']}") == [FACTUAL, "En in de zorg?"]
+
+
+def test_bot_answers_a_third_turn_with_both_turns_before(teams_app):
+    conversation = {
+        "id": f"19:three@thread.tacv2;messageid={time.time_ns()}",
+        "conversationType": "channel",
+        "isGroup": True,
+    }
+    turns = [FACTUAL, "En in de zorg?", "En in 2024?"]
+    sent = []
+    for text in turns:
+        payload = activity(
+            "teams_bot_channel_mention.json", teams_app, conversation=conversation, text=f"<at>Aimi</at> {text}"
+        )
+        assert send_activity(teams_app, payload).status_code == 200
+        sent.append(payload)
+    assert teams_app.services.audit.history(f"teams:{conversation['id']}") == turns
+    [reply] = replies_to(teams_app, sent[2])
+    expected = teams_app.services.assistant.ask(turns[2], history=turns[:2])
+    assert expected.answer.split(" [1]")[0] in card_text(cards_of(reply)[0])
+
+
+def test_a_table_answer_is_a_dutch_sentence_in_teams(teams_app):
+    response = post_webhook(teams_app, webhook_payload(f"<at>Aimi</at> {TABLE_ROW}"))
+    text = response.json()["text"]
+    assert text.startswith("Het aantal onderbenutte deeltijders bedroeg in 2024 25.000."), text
+    answer, sources = text.split("**Bronnen**")
+    assert "groep:" not in answer and "rij " in sources
+    assert "groep: Onderbenutte deeltijders. aantal personen 2024: 25.000" in sources  # the row's cells, verbatim
+    payload = activity("teams_bot_personal_message.json", teams_app, conversation={"id": f"personal-{time.time_ns()}"})
+    payload["text"] = TABLE_ROW
+    assert send_activity(teams_app, payload).status_code == 200
+    [reply] = replies_to(teams_app, payload)
+    card = cards_of(reply)[0]
+    validate_card(card)
+    assert "Het aantal onderbenutte deeltijders bedroeg in 2024 25.000." in card_text(card)
 
 
 def test_bot_prediction_card_is_a_refusal(teams_app):

@@ -9,6 +9,8 @@ such, feedback that reaches the audit log, a page that fits 360 px.
 
 from __future__ import annotations
 
+import io
+import re
 import socket
 import threading
 import time
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from PIL import Image
 
 from assistant.audit import AuditLog
 from assistant.channels import Services
@@ -38,6 +41,7 @@ CHROMIUM_ARGS = [
 FACTUAL = "Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"
 PREDICTION = "Wat is jouw eigen voorspelling voor het aantal vacatures in Groningen in 2031?"
 FOLLOW_UP = "En in de zorg?"
+TABLE_ROW = "Hoeveel onderbenutte deeltijders waren er in 2024?"
 ANSWER_TIMEOUT_MS = 30_000
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
@@ -148,6 +152,21 @@ def test_factual_answer_with_citation_that_opens_the_highlighted_passage(page, s
     page.keyboard.press("Escape")
     assert not dialog.evaluate("d => d.open")
     assert page.evaluate("document.activeElement.dataset.n") == "1"  # focus returns to the marker
+
+
+def test_a_table_answer_reads_as_a_dutch_sentence_on_the_page(page, services):
+    answer = ask(page, TABLE_ROW)
+    text = answer.locator(".answer-text").inner_text()
+    assert text.startswith("Het aantal onderbenutte deeltijders bedroeg in 2024 25.000."), text
+    assert not re.search(r"\w+: [^ ]+;", text) and "groep:" not in text  # never "groep: …; aantal …"
+    source = answer.locator("ol.sources li").first.inner_text()
+    assert "rij " in source  # cited as table + row
+    png = answer.screenshot()
+    shot(page, "08-table-answer.png")
+    image = Image.open(io.BytesIO(png)).convert("L")
+    assert image.width > 200 and image.height > 40
+    dark = sum(1 for v in image.getdata() if v < 128)
+    assert dark > 500, "the answer's sentence is drawn on the screen"  # text pixels, not an empty box
 
 
 def test_prediction_question_is_shown_as_a_refusal_with_its_reason(page):
