@@ -165,7 +165,7 @@ def test_a_table_answer_reads_as_a_dutch_sentence_on_the_page(page, services):
     shot(page, "08-table-answer.png")
     image = Image.open(io.BytesIO(png)).convert("L")
     assert image.width > 200 and image.height > 40
-    dark = sum(1 for v in image.getdata() if v < 128)
+    dark = sum(image.histogram()[:128])
     assert dark > 500, "the answer's sentence is drawn on the screen"  # text pixels, not an empty box
 
 
