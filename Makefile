@@ -21,7 +21,7 @@ serve: install
 # requirement would pull a multi-GB CUDA build.
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test,st]'
+	$(BIN)/pip install --quiet -e '.[test,st,llm]'
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium chromium-driver; }
 
 test: install-test

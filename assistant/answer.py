@@ -41,12 +41,15 @@ class Generator(Protocol):
 
     `generate` returns the answer's sentences in order, each citing the passage it comes from,
     with the verbatim span of that passage to quote. It is called only when the guard answers;
-    it reads nothing but the signals, the evidence and the verdict.
+    it reads nothing but the signals, the evidence and the verdict. A generator that writes may
+    pass its unverified text to `on_text` as it comes, for a live view.
     """
 
     name: str
 
-    def generate(self, signals: Signals, evidence: Evidence, verdict: Verdict) -> Draft: ...
+    def generate(
+        self, signals: Signals, evidence: Evidence, verdict: Verdict, on_text: Callable[[str], None] | None = None
+    ) -> Draft: ...
 
 
 class ExtractiveGenerator:
@@ -66,7 +69,9 @@ class ExtractiveGenerator:
         self.spell = spell  # a column name with the field's terms spelled as the language file writes them
         self.counted_rows = frozenset(counted_rows)
 
-    def generate(self, q: Signals, ev: Evidence, verdict: Verdict) -> Draft:
+    def generate(
+        self, q: Signals, ev: Evidence, verdict: Verdict, on_text: Callable[[str], None] | None = None
+    ) -> Draft:
         if not ev.items:
             return Draft(notices=list(verdict.notices))
         lead = verdict.lead or ev.items[0]

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 import time
 from datetime import date
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .answer import ExtractiveGenerator, Generator
 from .backends import Embedder, VectorStore, get_embedder, get_store
-from .chunking import CHUNKER_VERSION, chunk_sentences
+from .chunking import CHUNKER_VERSION, chunk_sentences, split_sentences
 from .conversation import resolve
 from .errors import ConfigError, IndexNotBuiltError, QuestionError
 from .evidence import EvidenceScorer
@@ -32,7 +32,7 @@ from .retrieve import Filters, HybridRetriever
 from .settings import Settings
 from .spelling import Speller
 from .text import words
-from .types import Answer, Chunk, Citation, Draft, Evidence, Passage, Signals, SourceInfo, Trace, Verdict
+from .types import Answer, Chunk, Citation, Draft, Evidence, Hit, Passage, Signals, SourceInfo, Trace, Verdict
 
 
 class Assistant:
@@ -117,20 +117,72 @@ class Assistant:
     def signals(self, question: str, history: Sequence[str] = ()) -> Signals:
         """What the question asks, read in its conversation (typing errors read as the source words meant)."""
         fix = self.speller.correct
-        return resolve(
+        signals = resolve(
             fix(question),
             [fix(h) for h in history],
             lambda q: analyse(q, self.lexicon, self.data_date),
             self.lexicon,
             self.data_date,
         )
+        signals.history = tuple(history)
+        return signals
 
-    def ask(self, question: str, *, history: Sequence[str] = (), filters: Filters | None = None) -> Answer:
-        """Answer one question from the approved sources, or refuse with a reason."""
+    def ask(
+        self,
+        question: str,
+        *,
+        history: Sequence[str] = (),
+        filters: Filters | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer one question from the approved sources, or refuse with a reason.
+
+        `on_text` receives a writing generator's text as it comes (unverified: for a live view only;
+        the returned `Answer` holds the verified sentences)."""
         t0 = time.perf_counter()
         question = self.validate(question)
         timings: dict[str, float] = {}
 
+        signals, hits, evidence, verdict = self.examine(question, history=history, filters=filters, timings=timings)
+
+        t = time.perf_counter()
+        passages = [
+            Passage(
+                chunk_id=h.chunk.id,
+                source_id=h.chunk.source_id,
+                page=h.chunk.page,
+                section=h.chunk.section,
+                score=round(h.score, 5),
+                text=h.chunk.text,
+            )
+            for h in hits[: self.settings.retrieval.k]
+        ]
+        draft = None
+        if verdict.refuse:
+            answer = self._refusal(question, verdict, passages)
+        else:
+            draft = self.generator.generate(signals, evidence, verdict, on_text=on_text)
+            if draft.refuse:  # the model read the passages and found no answer
+                verdict = self.guard.no_evidence(verdict)
+                answer = self._refusal(question, verdict, passages)
+            else:
+                answer = self._answer(question, draft, passages)
+        timings["generate_ms"] = _ms(t)
+        timings["total_ms"] = _ms(t0)
+        answer.timings_ms = {k: round(v, 2) for k, v in timings.items()}
+        answer.trace = self._trace(question, signals, evidence, verdict, draft)
+        return answer
+
+    def examine(
+        self,
+        question: str,
+        *,
+        history: Sequence[str] = (),
+        filters: Filters | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> tuple[Signals, list[Hit], Evidence, Verdict]:
+        """The stages before generation: what is asked, the passages, the scored evidence, the verdict."""
+        timings = {} if timings is None else timings
         t = time.perf_counter()
         signals = self.signals(question, history)
         qvec = self.embedder.embed_query(signals.query)
@@ -148,28 +200,7 @@ class Assistant:
         t = time.perf_counter()
         verdict = self.guard.check(signals, evidence)
         timings["guard_ms"] = _ms(t)
-
-        t = time.perf_counter()
-        passages = [
-            Passage(
-                chunk_id=h.chunk.id,
-                source_id=h.chunk.source_id,
-                page=h.chunk.page,
-                section=h.chunk.section,
-                score=round(h.score, 5),
-                text=h.chunk.text,
-            )
-            for h in hits[: self.settings.retrieval.k]
-        ]
-        if verdict.refuse:
-            answer = self._refusal(question, verdict, passages)
-        else:
-            answer = self._answer(question, self.generator.generate(signals, evidence, verdict), passages)
-        timings["generate_ms"] = _ms(t)
-        timings["total_ms"] = _ms(t0)
-        answer.timings_ms = {k: round(v, 2) for k, v in timings.items()}
-        answer.trace = self._trace(question, signals, evidence, verdict)
-        return answer
+        return signals, hits, evidence, verdict
 
     def _refusal(self, question: str, verdict: Verdict, passages: list[Passage]) -> Answer:
         text, citations = verdict.message, []
@@ -194,14 +225,15 @@ class Assistant:
         for n, s in enumerate(draft.sentences, 1):
             facts = [f for f in s.item.info.facts if f.period and f.period_stated]
             citations.append(self._cite(n, s.item.chunk, s.quote, facts[0].period.label if facts else ""))
-            parts.append(f"{_sentence(s.text)} [{n}]")
+            # a sentence quoted with the one it refers back to: each of them carries the marker
+            parts.extend(f"{_sentence(part)} [{n}]" for part in split_sentences(s.text))
         return Answer(
             question=question,
             answer=" ".join(parts),
             citations=citations,
             notices=draft.notices,
             passages=passages,
-            generator=self.generator.name,
+            generator=draft.generator or self.generator.name,
         )
 
     def _cite(self, n: int, chunk: Chunk, quote: str, period: str = "") -> Citation:
@@ -231,7 +263,7 @@ class Assistant:
         index = len(sentences) - 1 - overlap
         return (other, index) if 0 <= index < len(sentences) else None
 
-    def _trace(self, question: str, signals: Signals, ev: Evidence, verdict: Verdict) -> Trace:
+    def _trace(self, question: str, signals: Signals, ev: Evidence, verdict: Verdict, draft: Draft | None) -> Trace:
         return Trace(
             question=question,
             rewritten=signals.text,
@@ -258,21 +290,39 @@ class Assistant:
                 "created": self.params.created,
                 "training_sets": self.params.training_sets,
             },
-            generator=self.generator.name,
+            generator=(draft.generator if draft and draft.generator else self.generator.name),
+            generation=(
+                {
+                    "configured": self.generator.name,
+                    "notes": draft.notes,
+                    "checks": [c.to_trace() for c in draft.checks],
+                }
+                if draft is not None and (draft.checks or draft.notes)
+                else {}
+            ),
         )
 
 
 def make_generator(settings: Settings, assistant: Assistant) -> Generator:
+    extractive = ExtractiveGenerator(
+        assistant.weights,
+        settings.answer,
+        assistant.sources,
+        assistant.neighbour,
+        assistant.lexicon.spell,
+        assistant.lexicon.data.sentences.counted_rows,
+    )
     if settings.generator == "extractive":
-        return ExtractiveGenerator(
-            assistant.weights,
-            settings.answer,
-            assistant.sources,
-            assistant.neighbour,
-            assistant.lexicon.spell,
-            assistant.lexicon.data.sentences.counted_rows,
-        )
-    raise ConfigError(f"Unknown generator {settings.generator!r}; choose from extractive (ASSISTANT_GENERATOR).")
+        return extractive
+    if settings.generator == "openai":
+        from .llm import OpenAIGenerator
+        from .verifier import Verifier, VerifierParams
+
+        verifier = Verifier(assistant.lexicon, assistant.weights, VerifierParams.load(settings.params_dir))
+        return OpenAIGenerator(settings.llm, extractive, verifier, assistant.sources)
+    raise ConfigError(
+        f"Unknown generator {settings.generator!r}; choose from extractive, openai (ASSISTANT_GENERATOR)."
+    )
 
 
 def _sentence(text: str) -> str:

@@ -293,6 +293,18 @@ class Guard:
             )
         return self._coverage_verdict(q, ev, scores)
 
+    @staticmethod
+    def no_evidence(verdict: Verdict) -> Verdict:
+        """The refusal for an answer the generator could not find in the passages it was given."""
+        return Verdict(
+            True,
+            "no_evidence",
+            MESSAGES["no_evidence"],
+            notices=verdict.notices,
+            reasons=[*verdict.reasons, "the generator found no answer in the passages it was given"],
+            scores=verdict.scores,
+        )
+
     def _coverage_verdict(self, q: Signals, ev: Evidence, scores: dict) -> Verdict:
         cov = ev.coverage
         notices, reasons = [], []

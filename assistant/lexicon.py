@@ -169,6 +169,11 @@ class English(_Strict):
     forecast: list[str]
 
 
+class VerifierWords(_Strict):
+    # advice or an opinion of the writer's own: a generated sentence with one is dropped unless its source says it
+    advice: list[str] = Field(default_factory=list)
+
+
 class LexiconData(_Strict):
     version: str
     categories: dict[str, list[str]] = Field(default_factory=dict)
@@ -180,6 +185,7 @@ class LexiconData(_Strict):
     question: Question
     sentences: Sentences
     english: English
+    verifier: VerifierWords = VerifierWords()
 
 
 # ------------------------------------------------------------------ phrases

@@ -100,6 +100,30 @@ class SlackSettings(BaseModel):
     command: str = Field("/aimi", description="Slash command the app answers (must match deploy/slack/manifest.yaml).")
 
 
+class LLMSettings(BaseModel):
+    """The `openai` generator: any OpenAI-compatible chat-completions server (ASSISTANT_LLM__*)."""
+
+    base_url: str = Field(
+        "http://127.0.0.1:8080/v1",
+        description="Server URL with /v1 (llama.cpp, vLLM, Ollama, LM Studio, OpenAI); Azure: the resource endpoint.",
+    )
+    model: str = Field("default", description="Model name the server knows.")
+    api_key: str = Field("", description="Bearer key; empty for a local server.")
+    timeout_s: float = Field(30.0, gt=0, le=600, description="Seconds before the extractive answer is given instead.")
+    max_tokens: int = Field(300, ge=16, le=8192, description="Most tokens the model may write.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature (0: the most likely words).")
+    api_version: str = Field("", description="Azure OpenAI API version; set it to use Azure (with `deployment`).")
+    deployment: str = Field("", description="Azure OpenAI deployment name (used as the model).")
+    json_schema: bool = Field(
+        True, description="Constrain the output with a JSON schema (response_format); false: plain text with [n]."
+    )
+    passages: int = Field(3, ge=1, le=20, description="Evidence passages the model is given, numbered.")
+    sentences: int = Field(
+        10, ge=1, le=60, description="Best evidence sentences the passages show (a small model reads slowly)."
+    )
+    min_kept: int = Field(1, ge=1, le=10, description="Fewer verified sentences than this: the extractive answer.")
+
+
 class TeamsSettings(BaseModel):
     outgoing_webhook_secret: str = Field(
         "", description="Base64 security token of the Teams outgoing webhook; route mounted only when set."
@@ -137,7 +161,10 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="Use a Chroma server (e.g. http://localhost:8000) instead of the embedded store."
     )
-    generator: str = Field("extractive", description="Answer composer backend: extractive.")
+    generator: str = Field(
+        "extractive",
+        description="Answer generator: extractive (default, offline) | openai (a language model, verified).",
+    )
     lexicon_file: Path = Field(
         ROOT / "corpus" / "lexicon.toml",
         description="The language file: synonyms, periods, places, forecast and question words (see README).",
@@ -155,6 +182,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     slack: SlackSettings = SlackSettings()
     teams: TeamsSettings = TeamsSettings()
+    llm: LLMSettings = LLMSettings()
 
     @property
     def manifest_path(self) -> Path:

@@ -128,6 +128,7 @@ class Trace(BaseModel):
     guard: dict[str, Any] = Field(default_factory=dict)  # decision, reasons, model scores
     params: dict[str, Any] = Field(default_factory=dict)  # file, embedder, chunker, fitted on, date
     generator: str = ""
+    generation: dict[str, Any] = Field(default_factory=dict)  # a written answer: each sentence's check, fallbacks
 
 
 class Answer(BaseModel):
@@ -291,6 +292,7 @@ class Signals:
     focus: frozenset[str] = frozenset()  # a follow-up's own terms ("En in de zorg?" -> {"zorg"})
     follow_up: bool = False
     carried: tuple[str, ...] = ()
+    history: tuple[str, ...] = ()  # the earlier turns of the conversation, oldest first
 
     def to_trace(self) -> dict:
         return {
@@ -458,3 +460,49 @@ class Draft:
     sentences: list[DraftSentence] = field(default_factory=list)
     prefix: str = ""  # framing text before the first sentence ("Dit is een verwachting uit de bron ...")
     notices: list[Notice] = field(default_factory=list)
+    generator: str = ""  # who wrote it ("" = the configured generator); a fallback says "extractive"
+    refuse: bool = False  # the generator found no answer in the passages: a no_evidence refusal
+    checks: list["SentenceCheck"] = field(default_factory=list)  # the verifier's verdict on each written sentence
+    notes: list[str] = field(default_factory=list)  # for the trace: a fallback and why
+
+
+@dataclass
+class EvidencePassage:
+    """A passage as a generator is given it: numbered, with its quotable evidence sentences."""
+
+    n: int
+    chunk: Chunk
+    items: list[EvidenceItem]
+    title: str = ""
+    published: str = ""
+
+
+@dataclass(frozen=True)
+class GeneratedSentence:
+    """A sentence a language model wrote, with the numbers of the passages it says it rests on."""
+
+    text: str
+    passages: tuple[int, ...] = ()
+
+
+@dataclass
+class SentenceCheck:
+    """The verifier's verdict on one generated sentence."""
+
+    text: str
+    passages: tuple[int, ...]
+    ok: bool
+    reasons: list[str] = field(default_factory=list)
+    quote: str = ""  # the cited passage's own sentence that supports it best
+    item: EvidenceItem | None = None
+    support: float = 0.0
+
+    def to_trace(self) -> dict:
+        return {
+            "text": self.text,
+            "passages": list(self.passages),
+            "ok": self.ok,
+            "reasons": self.reasons,
+            "quote": self.quote,
+            "support": self.support,
+        }

@@ -1,0 +1,200 @@
+"""The verifier: every sentence a language model writes is checked against the passages it cites
+before an advisor sees it. A sentence that fails is dropped; the reasons go into the trace.
+
+    check = Verifier(lexicon, weights, params).check(GeneratedSentence("… 11.600 vacatures … [1]", (1,)), passages)
+    check.ok, check.reasons, check.quote      # the quote is the passage's own sentence, never the model's text
+
+A sentence passes when
+- it cites at least one passage, and only passages that exist;
+- every figure it states (read as the sources are read: "12.500" = "12500" = "12,5 duizend",
+  "71,4%" = "71,4 procent") stands in a cited passage, in a sentence about the same measure
+  (the figure's fact in that sentence shares a term with the clause of the generated sentence
+  that states it), and every year it names stands in a cited passage;
+- the best sentence of the cited passages covers enough of its content words (IDF-weighted
+  coverage, threshold calibrated on the hand-labelled pairs of evals/judge_calibration.jsonl,
+  kept in params/verifier.json); an optional `SupportJudge` (for example an NLI model) may veto;
+- forecast words appear only where the supporting sentence states a forecast;
+- it gives no advice or opinion of its own (the language file's `verifier.advice` phrases) that
+  the supporting sentence does not give.
+
+The quote of a kept sentence is the supporting sentence of the passage, chosen deterministically
+(highest coverage, then figure agreement, then position), so a citation never carries text the
+model typed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from .idf import TermWeights
+from .lexicon import Lexicon
+from .text import parse_numbers, years
+from .types import EvidenceItem, EvidencePassage, GeneratedSentence, SentenceCheck
+
+VERIFIER_FILE = "verifier.json"
+_CLAUSE = re.compile(r"[,;:()]|\s(?:en|maar|terwijl|waarvan|waarmee|tegenover)\s", re.IGNORECASE)
+_FIGURE_TOLERANCE = 1e-6
+
+
+class SupportJudge(Protocol):  # the evaluation's judge protocol (assistant.evaluation.judge), by shape
+    name: str
+
+    def judge(self, sentence: str, passage: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class VerifierParams:
+    """The support threshold and where it comes from (params/verifier.json)."""
+
+    support_at: float = 0.6
+    fitted_on: str = ""
+    created: str = ""
+    measured: dict | None = None
+
+    @classmethod
+    def load(cls, params_dir: Path) -> "VerifierParams":
+        path = params_dir / VERIFIER_FILE
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(float(data["support_at"]), data.get("fitted_on", ""), data.get("created", ""), data.get("measured"))
+
+
+class Verifier:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        weights: TermWeights,
+        params: VerifierParams | None = None,
+        judge: SupportJudge | None = None,
+    ):
+        self.lexicon, self.weights = lexicon, weights
+        self.params = params or VerifierParams()
+        self.judge = judge
+        self.forecast = lexicon.phrases("forecast.words")
+        self.advice = lexicon.phrases("verifier.advice")
+
+    # ------------------------------------------------------------------ one sentence
+
+    def check(self, sentence: GeneratedSentence, passages: list[EvidencePassage]) -> SentenceCheck:
+        reasons: list[str] = []
+        by_n = {p.n: p for p in passages}
+        unknown = [n for n in sentence.passages if n not in by_n]
+        if not sentence.passages:
+            reasons.append("cites no passage")
+        if unknown:
+            reasons.append(f"cites passage(s) {unknown} that were not given")
+        cited = [by_n[n] for n in sentence.passages if n in by_n]
+        items = [item for p in cited for item in p.items]
+        if not items:
+            return SentenceCheck(sentence.text, sentence.passages, False, reasons or ["cited passages are empty"])
+
+        terms = self.content_terms(sentence.text)
+        figures = [n for n in parse_numbers(sentence.text, self.lexicon) if n.figure]
+        figure_hits = {id(item): 0 for item in items}
+        for n in figures:
+            clause = self.content_terms(_clause_of(sentence.text, n.start)) or terms
+            stating = [item for item in items if _states(item, n.value, n.kind, self.lexicon)]
+            if not stating:
+                reasons.append(f"figure {n.raw} is in no cited passage")
+                continue
+            attached = [item for item in stating if self._same_measure(item, n.value, clause)]
+            if not attached:
+                reasons.append(f"figure {n.raw} stands in a cited passage, but about another measure")
+            for item in attached or stating:
+                figure_hits[id(item)] += 1
+        passage_years = set().union(*(years(item.text) | years(item.chunk.section) for item in items))
+        missing_years = sorted(years(sentence.text) - passage_years)
+        if missing_years:
+            reasons.append(f"year(s) {missing_years} in no cited passage")
+
+        # a generated sentence may join two neighbouring source sentences: windows of two count too
+        windows: list[tuple[EvidenceItem, ...]] = [(it,) for it in items]
+        for p in cited:
+            ordered = sorted(p.items, key=lambda it: it.position)
+            windows += [(a, b) for a, b in zip(ordered, ordered[1:]) if b.position == a.position + 1]
+
+        def support(window: tuple[EvidenceItem, ...]) -> float:
+            present = frozenset().union(*(it.terms | it.heading_terms for it in window))
+            return self.weights.coverage(terms, present)
+
+        def rank(window: tuple[EvidenceItem, ...]):
+            head = window[0]
+            return (
+                round(support(window), 6),
+                sum(figure_hits[id(it)] for it in window),
+                -len(window),
+                -head.hit_index,
+                -head.position,
+            )
+
+        window = max(windows, key=rank)
+        best = max(window, key=lambda it: (figure_hits[id(it)], support((it,))))
+        score = support(window)
+        quote = _span(window)
+        if score < self.params.support_at:
+            reasons.append(f"content supported {score:.2f} < {self.params.support_at:.2f}")
+        if self.judge is not None and self.judge.judge(sentence.text, best.clean) == "no":
+            reasons.append(f"support judge {self.judge.name!r} says the passage does not support it")
+        if self.forecast.search(sentence.text.lower()) and not any(
+            it.forecast or it.forecast_inherited or self.forecast.search(it.text.lower()) for it in window
+        ):
+            reasons.append("states an expectation the cited passage does not state")
+        if self.advice.search(sentence.text.lower()) and not any(self.advice.search(it.text.lower()) for it in window):
+            reasons.append("gives advice or an opinion of its own")
+        return SentenceCheck(
+            sentence.text, sentence.passages, not reasons, reasons, quote=quote, item=best, support=round(score, 3)
+        )
+
+    def content_terms(self, text: str) -> frozenset[str]:
+        return frozenset(t for t in self.lexicon.terms(text) if not t.isdigit())
+
+    def _same_measure(self, item: EvidenceItem, value: float, clause: frozenset[str]) -> bool:
+        """The figure's fact in this sentence measures what the generated clause speaks of: their
+        terms meet, or the fact names no measure (then the sentence as a whole must match)."""
+        facts = [f for f in item.info.facts if abs(f.value - value) <= _FIGURE_TOLERANCE * max(1.0, abs(value))]
+        if not facts:
+            return bool(clause & (item.terms | item.heading_terms))
+        for f in facts:
+            measure = f.measure_terms | (self.lexicon.terms(f.row_label) if f.row_label else frozenset())
+            if not measure or clause & measure or self.weights.coverage(measure, clause) >= 0.5:
+                return True
+        return False
+
+
+def _states(item: EvidenceItem, value: float, kind: str, lexicon: Lexicon) -> bool:
+    for m in parse_numbers(item.text, lexicon):
+        if abs(m.value - value) <= _FIGURE_TOLERANCE * max(1.0, abs(value)) and (m.kind == "percent") == (
+            kind == "percent"
+        ):
+            return True
+    return False
+
+
+def _span(window: tuple[EvidenceItem, ...]) -> str:
+    """The verbatim text of the window in its passage: one sentence, or two neighbours as they stand."""
+    if len(window) == 1:
+        return window[0].clean
+    text = window[0].chunk.text
+    first, last = window[0].clean, window[-1].clean
+    start = text.find(first)
+    end = text.find(last, start + len(first)) if start >= 0 else -1
+    if start < 0 or end < 0:
+        return first
+    return text[start : end + len(last)]
+
+
+def _clause_of(text: str, position: int) -> str:
+    """The clause of a sentence around a character position (between commas, "en", "maar" ...)."""
+    cuts = [0] + [m.end() for m in _CLAUSE.finditer(text)] + [len(text)]
+    for start, end in zip(cuts, cuts[1:]):
+        if start <= position < end:
+            return text[start:end]
+    return text
+
+
+__all__ = ["Verifier", "VerifierParams", "VERIFIER_FILE"]
