@@ -27,7 +27,7 @@ from typing import Callable
 
 from .answer import ExtractiveGenerator
 from .settings import LLMSettings
-from .text import parse_numbers
+from .text import has_figure, parse_numbers
 from .types import Draft, DraftSentence, Evidence, EvidencePassage, GeneratedSentence, Signals, SourceInfo, Verdict
 from .verifier import Verifier
 
@@ -93,15 +93,23 @@ class OpenAIGenerator:
     def generate(
         self, q: Signals, ev: Evidence, verdict: Verdict, on_text: Callable[[str], None] | None = None
     ) -> Draft:
+        extractive = self.fallback.generate(q, ev, verdict)  # the fallback, and the asked figure to look for
         passages = self.passages(ev)
+
+        def fallback(note: str, checks=()) -> Draft:
+            extractive.generator = self.fallback.name
+            extractive.notes = [f"fallback to extractive: {note}"]
+            extractive.checks = list(checks)
+            return extractive
+
         if not passages:
-            return self._fallback(q, ev, verdict, "no evidence passages to write from")
+            return fallback("no evidence passages to write from")
         try:
             raw = self.complete(self.messages(q, passages), on_text)
             sentences = self.parse(raw)
         except LLMUnavailable as e:
             log.warning("LLM generator fell back to extractive: %s", e)
-            return self._fallback(q, ev, verdict, f"language model unavailable: {e}")
+            return fallback(f"language model unavailable: {e}")
         if len(sentences) == 1 and _is_cannot_answer(sentences[0].text):
             return Draft(
                 notices=list(verdict.notices), generator=self.name, refuse=True, notes=["model: cannot answer"]
@@ -111,30 +119,23 @@ class OpenAIGenerator:
         kept = [c for c in checks if c.ok]
         key = _key_index(checks, q.asks_quantity, self.verifier)
         if key is not None and not checks[key].ok:
-            return self._fallback(q, ev, verdict, "the key sentence failed verification", checks)
+            return fallback("the key sentence failed verification", checks)
         if len(kept) < min(self.settings.min_kept, len(checks)) or not kept:
-            return self._fallback(q, ev, verdict, "too few sentences passed verification", checks)
-        if q.asks_number and not self._states_asked_figure(q, ev, verdict, kept):
-            return self._fallback(q, ev, verdict, "the verified sentences leave out the asked figure", checks)
+            return fallback("too few sentences passed verification", checks)
+        if q.asks_number and not self._states_asked_figure(extractive, kept):
+            return fallback("the verified sentences leave out the asked figure", checks)
         out = [DraftSentence(text=c.text, item=c.item, quote=c.quote) for c in kept]
         return Draft(sentences=out, notices=list(verdict.notices), generator=self.name, checks=checks)
 
-    def _states_asked_figure(self, q: Signals, ev: Evidence, verdict: Verdict, kept: list) -> bool:
+    def _states_asked_figure(self, extractive: Draft, kept: list) -> bool:
         """A figure question: the figure the evidence stage found for it (the extractive answer's lead)
         must stand in a kept sentence, else the model answered something beside the question."""
-        lead = self.fallback.generate(q, ev, verdict).sentences[:1]
+        lead = extractive.sentences[:1]
         wanted = {n.value for s in lead for n in parse_numbers(s.text, self.verifier.lexicon) if n.figure}
         if not wanted:
             return True
         written = {n.value for c in kept for n in parse_numbers(c.text, self.verifier.lexicon) if n.figure}
         return bool(wanted & written)
-
-    def _fallback(self, q: Signals, ev: Evidence, verdict: Verdict, note: str, checks=()) -> Draft:
-        draft = self.fallback.generate(q, ev, verdict)
-        draft.generator = self.fallback.name
-        draft.notes = [f"fallback to extractive: {note}"]
-        draft.checks = list(checks)
-        return draft
 
     # ------------------------------------------------------------------ prompt
 
@@ -268,8 +269,6 @@ def _key_index(checks, asks_quantity: bool, verifier: Verifier) -> int | None:
     if not checks:
         return None
     if asks_quantity:
-        from .text import has_figure
-
         for i, c in enumerate(checks):
             if has_figure(c.text, verifier.lexicon):
                 return i

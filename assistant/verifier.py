@@ -28,22 +28,19 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from .idf import TermWeights
 from .lexicon import Lexicon
 from .text import parse_numbers, years
 from .types import EvidenceItem, EvidencePassage, GeneratedSentence, SentenceCheck
 
+if TYPE_CHECKING:
+    from .evaluation.judge import SupportJudge
+
 VERIFIER_FILE = "verifier.json"
 _CLAUSE = re.compile(r"[,;:()]|\s(?:en|maar|terwijl|waarvan|waarmee|tegenover)\s", re.IGNORECASE)
 _FIGURE_TOLERANCE = 1e-6
-
-
-class SupportJudge(Protocol):  # the evaluation's judge protocol (assistant.evaluation.judge), by shape
-    name: str
-
-    def judge(self, sentence: str, passage: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ class Verifier:
         lexicon: Lexicon,
         weights: TermWeights,
         params: VerifierParams | None = None,
-        judge: SupportJudge | None = None,
+        judge: "SupportJudge | None" = None,
     ):
         self.lexicon, self.weights = lexicon, weights
         self.params = params or VerifierParams()
@@ -96,9 +93,10 @@ class Verifier:
         terms = self.content_terms(sentence.text)
         figures = [n for n in parse_numbers(sentence.text, self.lexicon) if n.figure]
         figure_hits = {id(item): 0 for item in items}
+        stated = {id(item): parse_numbers(item.text, self.lexicon) for item in items} if figures else {}
         for n in figures:
             clause = self.content_terms(_clause_of(sentence.text, n.start)) or terms
-            stating = [item for item in items if _states(item, n.value, n.kind, self.lexicon)]
+            stating = [item for item in items if _states(stated[id(item)], n.value, n.kind)]
             if not stating:
                 reasons.append(f"figure {n.raw} is in no cited passage")
                 continue
@@ -166,13 +164,13 @@ class Verifier:
         return False
 
 
-def _states(item: EvidenceItem, value: float, kind: str, lexicon: Lexicon) -> bool:
-    for m in parse_numbers(item.text, lexicon):
-        if abs(m.value - value) <= _FIGURE_TOLERANCE * max(1.0, abs(value)) and (m.kind == "percent") == (
-            kind == "percent"
-        ):
-            return True
-    return False
+def _states(numbers: list, value: float, kind: str) -> bool:
+    """One of a sentence's numbers is this figure (a percentage only equals a percentage)."""
+    return any(
+        abs(m.value - value) <= _FIGURE_TOLERANCE * max(1.0, abs(value))
+        and (m.kind == "percent") == (kind == "percent")
+        for m in numbers
+    )
 
 
 def _span(window: tuple[EvidenceItem, ...]) -> str:

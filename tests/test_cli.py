@@ -5,28 +5,20 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
 from click.testing import CliRunner
 from conftest import CORPUS
 
 from assistant.cli import main
 
 
-@pytest.fixture
-def env(index_settings, monkeypatch):
-    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index_settings.index_dir))
-    monkeypatch.setenv("ASSISTANT_EMBEDDING_CACHE", str(index_settings.embedding_cache))
-    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(CORPUS))
-
-
-def test_ask_prints_the_answer_with_numbered_sources(env):
+def test_ask_prints_the_answer_with_numbered_sources(cli_env):
     result = CliRunner().invoke(main, ["ask", "Hoeveel werklozen telde Groningen in 2024?"])
     assert result.exit_code == 0, result.output
     assert "18.000" in result.output and "[1]" in result.output
     assert "Bronnen" in result.output and "p. " in result.output
 
 
-def test_ask_json_is_the_channel_contract(env):
+def test_ask_json_is_the_channel_contract(cli_env):
     result = CliRunner().invoke(main, ["ask", "--json", "Wat is een onderbenutte deeltijder?"])
     data = json.loads(result.output)
     assert set(data) == {
@@ -57,18 +49,18 @@ def test_ask_json_is_the_channel_contract(env):
     assert "total_ms" in data["timings_ms"]
 
 
-def test_prediction_is_refused_in_the_cli(env):
+def test_prediction_is_refused_in_the_cli(cli_env):
     result = CliRunner().invoke(main, ["ask", "--json", "Hoeveel vacatures verwacht je in 2031?"])
     data = json.loads(result.output)
     assert data["refused"] and data["refusal_reason"] == "prediction"
 
 
-def test_bad_question_exits_1_with_type_and_message(env):
+def test_bad_question_exits_1_with_type_and_message(cli_env):
     result = CliRunner().invoke(main, ["ask", "   "])
     assert result.exit_code == 1 and "QuestionError" in result.output
 
 
-def test_chat_keeps_the_conversation(env):
+def test_chat_keeps_the_conversation(cli_env):
     result = CliRunner().invoke(
         main, ["chat"], input="Hoeveel werklozen telde Groningen in 2024?\nEn semi-werklozen?\n\n"
     )
@@ -76,7 +68,7 @@ def test_chat_keeps_the_conversation(env):
     assert result.output.count("Bronnen") >= 2 and "13.000" in result.output
 
 
-def test_sources_lists_status_and_passage_counts(env):
+def test_sources_lists_status_and_passage_counts(cli_env):
     result = CliRunner().invoke(main, ["sources", "--json"])
     rows = {r["id"]: r for r in json.loads(result.output)}
     assert rows["rib-groningen-2025"]["status"] == "approved" and rows["rib-groningen-2025"]["passages"] > 100
