@@ -303,7 +303,14 @@ class Assistant:
         )
 
 
+GENERATORS = ("extractive", "openai")
+
+
 def make_generator(settings: Settings, assistant: Assistant) -> Generator:
+    if settings.generator not in GENERATORS:
+        raise ConfigError(
+            f"Unknown generator {settings.generator!r}; choose from {', '.join(GENERATORS)} (ASSISTANT_GENERATOR)."
+        )
     extractive = ExtractiveGenerator(
         assistant.weights,
         settings.answer,
@@ -314,15 +321,11 @@ def make_generator(settings: Settings, assistant: Assistant) -> Generator:
     )
     if settings.generator == "extractive":
         return extractive
-    if settings.generator == "openai":
-        from .llm import OpenAIGenerator
-        from .verifier import Verifier, VerifierParams
+    from .llm import OpenAIGenerator
+    from .verifier import Verifier, VerifierParams
 
-        verifier = Verifier(assistant.lexicon, assistant.weights, VerifierParams.load(settings.params_dir))
-        return OpenAIGenerator(settings.llm, extractive, verifier, assistant.sources)
-    raise ConfigError(
-        f"Unknown generator {settings.generator!r}; choose from extractive, openai (ASSISTANT_GENERATOR)."
-    )
+    verifier = Verifier(assistant.lexicon, assistant.weights, VerifierParams.load(settings.params_dir))
+    return OpenAIGenerator(settings.llm, extractive, verifier, assistant.sources)
 
 
 def _sentence(text: str) -> str:
