@@ -180,3 +180,12 @@ def test_a_three_turn_conversation_resolves_the_middle_turn_first():
 def test_a_new_self_contained_question_is_not_rewritten():
     q = ask("Wat is een onderbenutte deeltijder?", ["Hoeveel vacatures waren er in 2024?"])
     assert not q.follow_up and q.text == "Wat is een onderbenutte deeltijder?"
+
+
+def test_past_tense_verbs_of_being_are_not_the_subject():
+    # "zaten" was read as a subject word nothing in the sources has, so the in-scope model refused
+    # a question the WW figure answers
+    q = analyse("Hoeveel mensen zaten halverwege 2025 in de WW in onze regio?", LEXICON, DATA_DATE)
+    assert q.terms == LEXICON.terms("WW")
+    lag = analyse("Hoe hoog lag de werkloosheid in 2024?", LEXICON, DATA_DATE)
+    assert lag.terms == analyse("Hoe hoog is de werkloosheid in 2024?", LEXICON, DATA_DATE).terms
