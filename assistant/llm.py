@@ -67,6 +67,39 @@ ANSWER_SCHEMA = {
 }
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_ZIN_VALUE = re.compile(r'"zin"\s*:\s*"((?:[^"\\]|\\.)*)(")?')
+_PARTIAL_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{0,3})?$")
+
+
+class ReadableStream:
+    """Turns the text a model streams into what a reader can follow as it comes: the sentences of the
+    JSON answer (`{"zinnen": [{"zin": ...}]}`) as they are written, or plain text as it is."""
+
+    def __init__(self, emit: Callable[[str], None]):
+        self.emit, self.raw, self.shown = emit, "", ""
+
+    def feed(self, delta: str) -> None:
+        self.raw += delta
+        text = self.readable()
+        if text.startswith(self.shown) and len(text) > len(self.shown):
+            self.emit(text[len(self.shown) :])
+            self.shown = text
+
+    def readable(self) -> str:
+        if not self.raw.lstrip().startswith("{"):
+            return self.raw
+        parts = []
+        for m in _ZIN_VALUE.finditer(self.raw):
+            value = m.group(1) if m.group(2) else _PARTIAL_ESCAPE.sub("", m.group(1))
+            try:
+                text = json.loads(f'"{value}"')
+            except json.JSONDecodeError:
+                break
+            parts.append(text + (" " if m.group(2) else ""))
+            if not m.group(2):
+                break
+        return "".join(parts)
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
@@ -214,13 +247,12 @@ class OpenAIGenerator:
                 if not response.choices:
                     raise LLMUnavailable("the server returned no choices")
                 return response.choices[0].message.content or ""
-            parts: list[str] = []
+            stream = ReadableStream(on_text)
             for chunk in self.client.chat.completions.create(stream=True, **kwargs):
                 delta = chunk.choices[0].delta.content if chunk.choices else None
                 if delta:
-                    parts.append(delta)
-                    on_text(delta)
-            return "".join(parts)
+                    stream.feed(delta)
+            return stream.raw
         except openai.APIError as e:  # connection, timeout, status and malformed-response errors
             raise LLMUnavailable(f"{type(e).__name__}: {e}") from e
 
@@ -275,4 +307,4 @@ def _key_index(checks, asks_quantity: bool, verifier: Verifier) -> int | None:
     return 0
 
 
-__all__ = ["OpenAIGenerator", "CANNOT_ANSWER", "SYSTEM_PROMPT", "ANSWER_SCHEMA", "LLMUnavailable"]
+__all__ = ["OpenAIGenerator", "ReadableStream", "CANNOT_ANSWER", "SYSTEM_PROMPT", "ANSWER_SCHEMA", "LLMUnavailable"]

@@ -125,3 +125,76 @@ def serve(app) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+class Scripted:
+    """An OpenAI-compatible chat-completions server on localhost that answers with whatever `content`
+    holds (or a raw body, or after a delay); asked to stream, it sends `content` in pieces of
+    `piece_chars` characters, `piece_delay` seconds apart, as the server-sent chunks real servers send."""
+
+    def __init__(self):
+        self.content: str = ""
+        self.raw: bytes | None = None
+        self.delay = 0.0
+        self.piece_chars, self.piece_delay = 8, 0.0
+        self.requests: list[dict] = []
+        script = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                script.requests.append(body)
+                time.sleep(script.delay)
+                try:
+                    if body.get("stream") and script.raw is None:
+                        self._stream(body)
+                    else:
+                        self._whole(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def _whole(self, body: dict) -> None:
+                message = {"role": "assistant", "content": script.content}
+                payload = (
+                    script.raw
+                    or json.dumps(
+                        _completion(
+                            body, "chat.completion", [{"index": 0, "message": message, "finish_reason": "stop"}]
+                        )
+                    ).encode()
+                )
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _stream(self, body: dict) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                text, n = script.content, script.piece_chars
+                for i in range(0, len(text), n):
+                    delta = {"index": 0, "delta": {"content": text[i : i + n]}, "finish_reason": None}
+                    self.wfile.write(
+                        f"data: {json.dumps(_completion(body, 'chat.completion.chunk', [delta]))}\n\n".encode()
+                    )
+                    self.wfile.flush()
+                    time.sleep(script.piece_delay)
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def say(self, *sentences: tuple[str, list[int]]) -> None:
+        self.raw, self.delay = None, 0.0
+        self.content = json.dumps({"zinnen": [{"zin": s, "passages": p} for s, p in sentences]})
+
+
+def _completion(body: dict, kind: str, choices: list[dict]) -> dict:
+    return {"id": "x", "object": kind, "created": 0, "model": body.get("model", "m"), "choices": choices}

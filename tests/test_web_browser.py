@@ -18,11 +18,14 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from chat_servers import Scripted, serve
 from PIL import Image
 
 from assistant.audit import AuditLog
 from assistant.channels import Services
 from assistant.channels.web import create_app
+from assistant.core import Assistant
+from assistant.settings import LLMSettings
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -251,3 +254,56 @@ def test_offline_api_docs_render_from_the_schema(page):
     text = page.locator("#operations").inner_text()
     assert "/api/ask" in text and "/api/chat/stream" in text and "429" in text
     shot(page, "07-api-docs.png")
+
+
+# ------------------------------------------------------------- LLM mode: a streamed draft, then the verified answer
+
+
+@pytest.fixture(scope="module")
+def llm_page_setup(index_settings, assistant, browser, tmp_path_factory):
+    """The chat page over the `openai` generator, with a scripted OpenAI-compatible server that streams
+    its answer slowly: one sentence the evidence states, one with a figure no source gives."""
+    scripted = Scripted()
+    settings = index_settings.model_copy(
+        update={
+            "generator": "openai",
+            "llm": LLMSettings(base_url=scripted.url, model="test", timeout_s=20),
+            "audit_db": tmp_path_factory.mktemp("browser-llm") / "audit.sqlite3",
+        }
+    )
+    llm = Assistant.open(settings)
+    signals, _, evidence, verdict = llm.examine(FACTUAL)
+    lead = assistant.generator.generate(signals, evidence, verdict).sentences[0].text
+    passages = llm.generator.passages(evidence)
+    n = next(p.n for p in passages if any(lead in it.clean or it.clean in lead for it in p.items))
+    wrong = "Volgens de bron komen daar in 2026 nog 99.999 vacatures bij."
+    scripted.say((lead, [n]), (wrong, [n]))
+    scripted.piece_chars, scripted.piece_delay = 6, 0.06
+    with serve(create_app(settings, Services(settings, AuditLog(settings.audit_db), _assistant=llm))) as url:
+        yield url, lead, wrong
+    scripted.server.shutdown()
+
+
+def test_llm_mode_streams_a_draft_then_keeps_only_verified_sentences(browser, llm_page_setup):
+    url, lead, wrong = llm_page_setup
+    context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    page = context.new_page()
+    page.set_default_timeout(ANSWER_TIMEOUT_MS)
+    page.goto("/")
+    page.locator("#question").fill(FACTUAL)
+    page.keyboard.press("Enter")
+    answer = page.locator("article.msg").last
+    draft = answer.locator(".answer-text.draft")
+    draft.wait_for()  # the model's text shows while it writes, marked as provisional
+    page.wait_for_function(
+        "w => [...document.querySelectorAll('.answer-text.draft')].some(e => e.textContent.includes(w))", arg="99.999"
+    )
+    shot(page, "08-llm-draft.png")
+    answer.and_(page.locator(":not([aria-busy])")).wait_for()
+    text = answer.locator(".answer-text").inner_text()
+    assert "99.999" not in text, "a sentence the verifier dropped must not stay on screen"
+    assert lead.rstrip(".") in text and "[1]" in text
+    assert answer.locator(".answer-text.draft").count() == 0
+    assert answer.locator("ol.sources li").count() >= 1
+    shot(page, "09-llm-verified.png")
+    context.close()

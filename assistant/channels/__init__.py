@@ -41,11 +41,18 @@ class Services:
         with self._lock:
             self._assistant = None
 
-    def answer(self, question: str, channel: str, conversation_id: str | None = None) -> tuple[Answer, str]:
-        """Ask with the conversation's earlier questions, record it; returns (answer, answer_id)."""
+    def answer(
+        self,
+        question: str,
+        channel: str,
+        conversation_id: str | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> tuple[Answer, str]:
+        """Ask with the conversation's earlier questions, record it; returns (answer, answer_id).
+        `on_text` gets a writing generator's unverified text as it comes (the web chat's live view)."""
         history = self.audit.history(conversation_id) if conversation_id else []
         assistant = self.assistant
-        answer = assistant.ask(question, history=history)
+        answer = assistant.ask(question, history=history, on_text=on_text)
         versions = {
             sid: assistant.snapshot.meta_versions.get(sid, "") for sid in {c.source_id for c in answer.citations}
         }

@@ -10,7 +10,7 @@ Routes (JSON unless noted). Every error is `{"error": {"code": ..., "message": <
     GET  /api/conversations/{id}      its earlier questions (404 when unknown)
     POST /api/chat                    a question within a conversation; follow-ups ("En in de zorg?")
                                       resolve against the earlier questions kept in the audit log
-    POST /api/chat/stream             the same as Server-Sent Events: answer ..., citations, done
+    POST /api/chat/stream             the same as Server-Sent Events: draft ..., answer ..., citations, done
     POST /api/answers/{id}/feedback   helpful | not_helpful | missing_source, with a note
     GET  /api/sources                 every manifest source with its status and indexed passages
     GET  /api/passages/{chunk_id}     a cited passage, highlighted quote, neighbours on its page
@@ -24,6 +24,7 @@ after these routes through their `mount(app, services)`.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -206,7 +207,7 @@ SSE_EVENT_SCHEMA = {
     "type": "object",
     "required": ["event", "data"],
     "properties": {
-        "event": {"type": "string", "enum": ["answer", "citations", "done"]},
+        "event": {"type": "string", "enum": ["draft", "answer", "citations", "done", "error"]},
         "data": {"type": "string", "description": "JSON"},
     },
 }
@@ -367,18 +368,23 @@ def chat(body: ChatRequest, services: Services = Depends(_services)) -> JSONResp
     tags=["answers"],
     responses={
         200: {
-            "description": 'Server-Sent Events: `answer` (repeated, data {"text": piece}), then `citations` '
-            "(data: list of citations), then `done` (data: answer_id, conversation_id, question, refused, "
-            "refusal_reason, timings_ms). Errors before the stream starts are ordinary JSON errors.",
+            "description": 'Server-Sent Events: `draft` (repeated, data {"text": piece}: a writing generator\'s '
+            "unverified text as it comes; to be replaced), then `answer` (repeated, data {\"text\": piece}: the "
+            "verified answer), `citations` (data: list of citations) and `done` (data: answer_id, conversation_id, "
+            "question, refused, refusal_reason, timings_ms); `error` (data: message) if answering failed. Errors "
+            "before the stream starts are ordinary JSON errors.",
             "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
         },
         404: _error_doc("Unknown conversation."),
     },
 )
-def chat_stream(body: ChatRequest, services: Services = Depends(_services)) -> EventSourceResponse:
-    """Like /api/chat, streamed: the answer text in pieces, then the citations, then a done event (the chat page)."""
-    answer, answer_id, conversation_id = _chat(services, body, "web")
-    return EventSourceResponse(_events(answer, answer_id, conversation_id))
+async def chat_stream(body: ChatRequest, services: Services = Depends(_services)) -> EventSourceResponse:
+    """Like /api/chat, streamed: a writing generator's unverified text as `draft` events while it writes,
+    then the verified answer in pieces, the citations and a done event (the chat page)."""
+    conversation_id = _conversation(services.audit, body)
+    # a bad question or a missing index is a JSON error, before the stream starts (opening may take a while)
+    await asyncio.to_thread(lambda: services.assistant.validate(body.question))
+    return EventSourceResponse(_live_events(services, body.question, conversation_id))
 
 
 @api.post(
@@ -452,19 +458,52 @@ def _known_conversation(audit: AuditLog, conversation_id: str) -> None:
         raise ApiError(404, "conversation_not_found", "Dit gesprek is niet (meer) bekend. Begin een nieuw gesprek.")
 
 
-def _chat(services: Services, body: ChatRequest, channel: str) -> tuple[Answer, str, str]:
+def _conversation(audit: AuditLog, body: ChatRequest) -> str:
     if body.conversation_id is None:
-        conversation_id = uuid.uuid4().hex  # known from its first recorded answer on
-    else:
-        conversation_id = body.conversation_id
-        _known_conversation(services.audit, conversation_id)
+        return uuid.uuid4().hex  # known from its first recorded answer on
+    _known_conversation(audit, body.conversation_id)
+    return body.conversation_id
+
+
+def _chat(services: Services, body: ChatRequest, channel: str) -> tuple[Answer, str, str]:
+    conversation_id = _conversation(services.audit, body)
     answer, answer_id = services.answer(body.question, channel, conversation_id)
     return answer, answer_id, conversation_id
 
 
+async def _live_events(services: Services, question: str, conversation_id: str) -> AsyncIterator[dict[str, str]]:
+    """Answer in a worker thread; what a writing generator writes meanwhile goes out as `draft` events
+    (shown as provisional and replaced: a sentence the verifier drops never stays on screen)."""
+    loop = asyncio.get_running_loop()
+    drafts: asyncio.Queue[str] = asyncio.Queue()
+
+    def on_text(piece: str) -> None:
+        loop.call_soon_threadsafe(drafts.put_nowait, piece)
+
+    task = asyncio.ensure_future(asyncio.to_thread(services.answer, question, "web", conversation_id, on_text))
+    while not task.done() or not drafts.empty():
+        getter = asyncio.ensure_future(drafts.get())
+        await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
+        if getter.done():
+            yield {"event": "draft", "data": _json({"text": getter.result()})}
+        else:
+            getter.cancel()
+    try:
+        answer, answer_id = task.result()
+    except Exception:
+        log.exception("streamed answer failed")
+        yield {
+            "event": "error",
+            "data": _json({"message": "Er ging iets mis bij het maken van het antwoord. Probeer het opnieuw."}),
+        }
+        return
+    async for event in _events(answer, answer_id, conversation_id):
+        yield event
+
+
 async def _events(answer: Answer, answer_id: str, conversation_id: str) -> AsyncIterator[dict[str, str]]:
-    # The extractive answer is complete before the first event; streaming it in pieces lets the
-    # page show text at once and keeps the protocol ready for a generator that streams for real.
+    # The verified answer is complete before its first event; sending it in pieces lets the page
+    # show text at once.
     for piece in stream_pieces(answer.answer):
         yield {"event": "answer", "data": _json({"text": piece})}
     yield {"event": "citations", "data": _json([c.model_dump(mode="json") for c in answer.citations])}

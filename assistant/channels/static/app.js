@@ -306,10 +306,24 @@ async function ask(question) {
     throw err;
   }
   let finished = false;
+  let draft = "";
+  let failed = "";
   await readEvents(res, (name, data) => {
-    if (name === "answer") {
+    if (name === "draft") {
+      // the model's text as it writes: provisional, replaced by the verified answer that follows
+      draft += data.text;
+      textNode.classList.add("draft");
+      textNode.title = "Wordt nog gecontroleerd tegen de bronnen";
+      textNode.textContent = draft;
+    } else if (name === "answer") {
+      if (textNode.classList.contains("draft")) {
+        textNode.classList.remove("draft");
+        textNode.removeAttribute("title");
+      }
       text += data.text;
       textNode.textContent = text;
+    } else if (name === "error") {
+      failed = data.message;
     } else if (name === "citations") {
       citations = data;
     } else if (name === "done") {
@@ -318,6 +332,10 @@ async function ask(question) {
       renderAnswer(bot, { ...data, answer: text, citations });
     }
   }).catch(() => {});
+  if (failed) {
+    renderError(bot, failed);
+    throw new ApiError(500, "answer_failed", failed);
+  }
   if (!finished) {
     renderError(bot, "Het antwoord werd onderbroken. Stel de vraag opnieuw.");
     throw new ApiError(0, "interrupted", "Het antwoord werd onderbroken.");
