@@ -100,6 +100,7 @@ class ReadableStream:
                 break
         return "".join(parts)
 
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 

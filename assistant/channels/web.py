@@ -369,7 +369,7 @@ def chat(body: ChatRequest, services: Services = Depends(_services)) -> JSONResp
     responses={
         200: {
             "description": 'Server-Sent Events: `draft` (repeated, data {"text": piece}: a writing generator\'s '
-            "unverified text as it comes; to be replaced), then `answer` (repeated, data {\"text\": piece}: the "
+            'unverified text as it comes; to be replaced), then `answer` (repeated, data {"text": piece}: the '
             "verified answer), `citations` (data: list of citations) and `done` (data: answer_id, conversation_id, "
             "question, refused, refusal_reason, timings_ms); `error` (data: message) if answering failed. Errors "
             "before the stream starts are ordinary JSON errors.",
