@@ -36,6 +36,11 @@ eval-gate: install
 	$(BIN)/assistant eval --questions evals/questions/guard_blind.jsonl --out evals/runs/blind --gate evals/thresholds.toml
 	$(BIN)/assistant eval --questions evals/questions/guard_blind2.jsonl --out evals/runs/blind2 --gate evals/thresholds.toml
 	$(BIN)/assistant eval --questions evals/questions/scope_boundary.jsonl --out evals/runs/boundary --gate evals/thresholds.toml
+	$(BIN)/assistant eval --questions evals/questions/answer_dev.jsonl --out evals/runs/answer_dev --gate evals/thresholds.toml
+	ASSISTANT_CORPUS_DIR=evals/corpora/multisource ASSISTANT_INDEX_DIR=index/multisource $(BIN)/assistant ingest
+	ASSISTANT_CORPUS_DIR=evals/corpora/multisource ASSISTANT_INDEX_DIR=index/multisource \
+		$(BIN)/assistant eval --questions evals/questions/multisource_dev.jsonl --out evals/runs/multisource_dev \
+		--gate evals/thresholds.toml
 
 benchmark: install-test
 	$(BIN)/python benchmarks/pipeline.py
