@@ -383,6 +383,13 @@ def lexicon(check_file: Path | None) -> None:
 )
 @click.option("--judge", default=None, help="Support judge: lexical (default) or nli (ASSISTANT_EVAL_NLI_MODEL=/path).")
 @click.option(
+    "--answers",
+    "answers_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSONL answers another system gave to these questions: scored beside ours, with our verifier.",
+)
+@click.option(
     "--gate",
     "gate_file",
     default=None,
@@ -391,7 +398,13 @@ def lexicon(check_file: Path | None) -> None:
 )
 @_handle_errors
 def eval_command(
-    questions_file: Path, out_dir: Path, k: int, baselines: tuple[str, ...], judge: str | None, gate_file: Path | None
+    questions_file: Path,
+    out_dir: Path,
+    k: int,
+    baselines: tuple[str, ...],
+    judge: str | None,
+    answers_file: Path | None,
+    gate_file: Path | None,
 ) -> None:
     """Score grounding, citations, refusals and latency on a question set.
 
@@ -399,10 +412,25 @@ def eval_command(
     assistant eval --questions evals/dev_questions.jsonl --out evals/runs/dev
     assistant eval --questions evals/questions/own_questions.jsonl --out evals/runs/own --baseline naive-top3
     assistant eval --questions evals/dev_questions.jsonl --out evals/runs/dev --gate evals/thresholds.toml
+    assistant eval --questions evals/dev_questions.jsonl --answers theirs.jsonl --out evals/runs/theirs
     """
+    from .core import Assistant
+    from .evaluation.external import ExternalAnswers
     from .evaluation.harness import run_eval
 
-    summary = run_eval(Settings(), questions_file, out_dir, k=k, baselines=list(baselines), judge=judge)
+    settings = Settings()
+    assistant = Assistant.open(settings)
+    extra = [ExternalAnswers(answers_file, assistant)] if answers_file else []
+    summary = run_eval(
+        settings,
+        questions_file,
+        out_dir,
+        k=k,
+        baselines=list(baselines),
+        judge=judge,
+        assistant=assistant,
+        extra_systems=extra,
+    )
     console.print_json(json.dumps(summary.get("headline", summary), ensure_ascii=False))
     if gate_file:
         from .evaluation.gate import check, load_thresholds

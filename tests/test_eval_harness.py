@@ -176,3 +176,58 @@ def test_cli_eval_writes_files_and_gates(assistant, index_settings, subset_file,
     assert {"results.jsonl", "summary.json", "report.md", "scores_by_type.png", "latency.png"} <= {
         p.name for p in out.iterdir()
     }
+
+
+# ------------------------------------------------------------------ another system's answers
+
+
+def test_external_answers_are_scored_with_our_metrics_and_verifier(assistant, index_settings, tmp_path):
+    """A file of deliberately mixed answers: right and cited by quote only; the right passage with a
+    changed figure; an invented forecast citing a quote no source has; a question left unanswered;
+    an unknown refusal reason."""
+    from assistant.evaluation.external import ExternalAnswers
+
+    data = ROOT / "tests" / "data"
+    external = ExternalAnswers(data / "external_answers.jsonl", assistant)
+    summary = run_eval(
+        index_settings,
+        data / "external_questions.jsonl",
+        tmp_path,
+        assistant=assistant,
+        extra_systems=[external],
+        resamples=100,
+        quiet=True,
+    )
+    records = {
+        json.loads(line)["id"]: json.loads(line) for line in (tmp_path / "baselines" / f"{external.name}.jsonl").open()
+    }
+    right, changed, forecast, missing = records["X1"], records["X2"], records["X3"], records["X4"]
+    assert right["scores"]["correctness"]["share"] == 1.0
+    assert [c["supported"] and c["verified"] for c in right["scores"]["claims"]] == [True]
+    assert right["response"]["citations"][0]["chunk_id"], "a quote with other whitespace still finds its passage"
+    assert changed["scores"]["correctness"]["share"] == 0.0
+    assert [(c["numbers_ok"], c["verified"]) for c in changed["scores"]["claims"]] == [(False, False)]
+    assert forecast["scores"]["forecast_leak"] and not forecast["scores"]["refused"]
+    assert [c["verified"] for c in forecast["scores"]["claims"]] == [False]
+    assert forecast["response"]["citations"][0]["chunk_id"] == "", "an unknown quote supports nothing"
+    assert missing["response"]["answer"] == "" and missing["scores"]["correctness"]["share"] == 0.0
+    assert records["X5"]["response"]["refused"] and records["X5"]["response"]["refusal_reason"] is None
+    theirs = summary["systems"][external.name]["metrics"]
+    ours = summary["systems"]["pipeline"]["metrics"]
+    assert theirs["verified_sentence_rate"]["value"] == pytest.approx(1 / 3)
+    assert theirs["numeric_fidelity"]["value"] < 1.0 and theirs["refusal_recall"]["value"] == 0.0
+    assert ours["answer_correctness"]["value"] > theirs["answer_correctness"]["value"]
+    assert ours["verified_sentence_rate"]["value"] is None  # our pipeline is not put through it here
+
+
+def test_a_malformed_answers_file_is_a_clear_error(assistant, tmp_path):
+    from assistant.errors import ConfigError
+    from assistant.evaluation.external import ExternalAnswers
+
+    bad = tmp_path / "answers.jsonl"
+    bad.write_text('{"id": "X1", "antwoord": "12.500"}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="answers.jsonl:1: each line needs a JSON object with an 'answer' string"):
+        ExternalAnswers(bad, assistant)
+    bad.write_text('{"answer": "12.500"}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="give the question's 'id' or its 'question' text"):
+        ExternalAnswers(bad, assistant)

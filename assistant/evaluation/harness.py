@@ -39,6 +39,7 @@ HEADLINE = [
     "citation_recall",
     "citation_precision",
     "unsupported_sentence_rate",
+    "verified_sentence_rate",
     "numeric_fidelity",
     "quote_exactness",
     "refusal_precision",
@@ -80,10 +81,18 @@ def load_questions(path: Path) -> list[dict]:
 def score_one(
     pipeline: Pipeline, q: dict, chunk_texts: dict[str, str], *, k: int, judge: SupportJudge, reference_year: int
 ) -> dict:
-    """Ask one question and score the answer: the record written to results.jsonl."""
-    answer = pipeline.ask(q["question"], history=q.get("history") or [])
+    """Ask one question and score the answer: the record written to results.jsonl. A system whose
+    answers were given beforehand (`answer_for`) is looked up by question; one with `verify_claim`
+    also gets our verifier's verdict on every cited sentence."""
+    answer_for = getattr(pipeline, "answer_for", None)
+    answer = answer_for(q) if answer_for else pipeline.ask(q["question"], history=q.get("history") or [])
     ranked = pipeline.rank(q["question"], k, answer)
     response = answer.to_json()
+    scores = score_response(q, response, [p.text for p in ranked], chunk_texts, judge, k, reference_year)
+    verify = getattr(pipeline, "verify_claim", None)
+    if verify:
+        for claim in scores["claims"]:
+            claim["verified"] = verify(claim["text"], claim["cited"], response)
     return {
         "id": q["id"],
         "type": q["type"],
@@ -91,7 +100,7 @@ def score_one(
         "question": q["question"],
         "response": response,
         "ranked": [p.chunk_id for p in ranked],
-        "scores": score_response(q, response, [p.text for p in ranked], chunk_texts, judge, k, reference_year),
+        "scores": scores,
     }
 
 

@@ -432,6 +432,8 @@ METRICS: list[Metric] = [
     ),
     Metric("unsupported_sentence_rate", "unsupported-sentence rate", False, _claims(lambda c: c["unsupported"])),
     Metric("numeric_fidelity", "numeric-fact fidelity", True, _claims(lambda c: c["numbers_ok"])),
+    # external answers only (`eval --answers`): the share of cited sentences our LLM-mode verifier passes
+    Metric("verified_sentence_rate", "sentences the verifier passes", True, _claims(lambda c: c.get("verified"))),
     Metric(
         "quote_exactness",
         "quote exactness",
