@@ -137,6 +137,7 @@ class Scripted:
         self.raw: bytes | None = None
         self.delay = 0.0
         self.piece_chars, self.piece_delay = 8, 0.0
+        self.status = 200
         self.requests: list[dict] = []
         script = self
 
@@ -146,7 +147,7 @@ class Scripted:
                 script.requests.append(body)
                 time.sleep(script.delay)
                 try:
-                    if body.get("stream") and script.raw is None:
+                    if body.get("stream") and script.raw is None and script.status == 200:
                         self._stream(body)
                     else:
                         self._whole(body)
@@ -163,7 +164,7 @@ class Scripted:
                         )
                     ).encode()
                 )
-                self.send_response(200)
+                self.send_response(script.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -192,7 +193,7 @@ class Scripted:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def say(self, *sentences: tuple[str, list[int]]) -> None:
-        self.raw, self.delay = None, 0.0
+        self.raw, self.delay, self.status = None, 0.0, 200
         self.content = json.dumps({"zinnen": [{"zin": s, "passages": p} for s, p in sentences]})
 
 

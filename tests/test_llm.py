@@ -9,6 +9,7 @@ number, nonsense, silence, "cannot answer"), so that each verifier rule is shown
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import subprocess
 import sys
@@ -218,21 +219,32 @@ def test_cannot_answer_from_the_model_is_a_no_evidence_refusal(scripted, scripte
     assert "model: cannot answer" in answer.trace.generation["notes"]
 
 
-@pytest.mark.parametrize("fault", ["nonsense", "no_choices", "slow"])
-def test_a_broken_or_slow_server_gives_the_extractive_answer_never_an_error(scripted, scripted_assistant, fault):
+FAULTS = {
+    "nonsense": lambda s: setattr(s, "content", "Sure! Here is your answer: <html>"),
+    "empty": lambda s: setattr(s, "content", ""),
+    "huge": lambda s: setattr(s, "content", "vacatures " * 20_000),  # a 20,000-token reply
+    "no_choices": lambda s: setattr(s, "raw", b'{"id": "x", "object": "chat.completion", "choices": []}'),
+    "wrong_key": lambda s: (setattr(s, "status", 401), setattr(s, "raw", b'{"error": {"message": "bad key"}}')),
+    "wrong_path": lambda s: (setattr(s, "status", 404), setattr(s, "raw", b'{"error": "not found"}')),
+    "server_error": lambda s: (setattr(s, "status", 500), setattr(s, "raw", b"internal error")),
+    "stall": lambda s: setattr(s, "delay", 10.0),  # the generator's timeout is 2 s
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_broken_or_slow_server_gives_the_extractive_answer_never_an_error(
+    scripted, scripted_assistant, fault, caplog
+):
     scripted.say()
-    if fault == "nonsense":
-        scripted.content = "Sure! Here is your answer: <html>"
-    elif fault == "no_choices":
-        scripted.raw = b'{"id": "x", "object": "chat.completion", "choices": []}'
-    else:
-        scripted.delay = 3.0  # the generator's timeout is 2 s
+    FAULTS[fault](scripted)
     t = time.perf_counter()
-    answer = scripted_assistant.ask(VACANCIES)
+    with caplog.at_level(logging.WARNING, logger="assistant.llm"):
+        answer = scripted_assistant.ask(VACANCIES)
     assert not answer.refused and answer.generator == "extractive" and answer.citations
     assert any("fallback" in n for n in answer.trace.generation["notes"])
+    assert any("fell back to extractive" in r.getMessage() for r in caplog.records), "a clear log line says why"
     assert time.perf_counter() - t < 10
-    scripted.delay = 0.0
+    scripted.say()
 
 
 def test_a_server_that_is_down_gives_the_extractive_answer(index_settings):
