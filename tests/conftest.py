@@ -10,9 +10,19 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -99,3 +109,64 @@ def multisource(tmp_path_factory, embedding_cache):
     report = ingest(settings)
     assert not report.failed, report.failed
     return Assistant.open(settings)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def llm_assistant(index_settings, url: str, **llm) -> Assistant:
+    """An Assistant over `index_settings` in LLM mode (`generator="openai"`) against the server at `url`."""
+    from assistant.core import Assistant
+    from assistant.settings import LLMSettings
+
+    settings = index_settings.model_copy(
+        update={"generator": "openai", "llm": LLMSettings(base_url=url, model="test", **llm)}
+    )
+    return Assistant.open(settings)
+
+
+@pytest.fixture(scope="session")
+def llama():
+    """A real llama.cpp server (xllamacpp, the packaged Qwen2.5-Coder-0.5B) on a free port, started once per
+    session through `python -m assistant.llama_server`; yields its OpenAI base URL (.../v1).
+    Skipped when xllamacpp is not installed."""
+    pytest.importorskip("xllamacpp")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "assistant.llama_server",
+            "--port",
+            str(port),
+            "--models-dir",
+            str(ROOT / "index" / "models"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    # Drain the server's log while it runs (a full pipe would stall it over a long session); keep the tail.
+    tail: deque[bytes] = deque(maxlen=200)
+    reader = threading.Thread(target=lambda: tail.extend(iter(proc.stdout.readline, b"")), daemon=True)
+    reader.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            reader.join(5)
+            raise AssertionError(b"".join(tail).decode(errors="replace")[-2000:])
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    else:
+        proc.kill()
+        raise AssertionError("llama.cpp server did not start")
+    yield url + "/v1"
+    proc.terminate()
+    proc.wait(timeout=30)

@@ -10,29 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import subprocess
-import sys
 import time
 
-import httpx
 import pytest
 from chat_servers import Scripted
-from conftest import ROOT
+from conftest import free_port, llm_assistant
 
-from assistant.core import Assistant
 from assistant.llm import CANNOT_ANSWER, OpenAIGenerator
-from assistant.settings import LLMSettings
 from assistant.text import parse_numbers
 from assistant.types import GeneratedSentence
 
 VACANCIES = "Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +28,6 @@ def scripted():
     server = Scripted()
     yield server
     server.server.shutdown()
-
-
-def llm_assistant(index_settings, url: str, **llm) -> Assistant:
-    settings = index_settings.model_copy(
-        update={"generator": "openai", "llm": LLMSettings(base_url=url, model="test", **llm)}
-    )
-    return Assistant.open(settings)
 
 
 @pytest.fixture(scope="module")
@@ -262,42 +243,6 @@ def test_guard_refusals_are_decided_before_the_model_is_asked(scripted, scripted
 
 
 # ------------------------------------------------------------------ a real llama.cpp server
-
-
-@pytest.fixture(scope="module")
-def llama():
-    pytest.importorskip("xllamacpp")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "assistant.llama_server",
-            "--port",
-            str(port),
-            "--models-dir",
-            str(ROOT / "index" / "models"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(proc.stdout.read().decode()[-2000:])
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    else:
-        proc.kill()
-        raise AssertionError("llama.cpp server did not start")
-    yield url + "/v1"
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 def test_real_llama_server_round_trip_answers_only_verified_sentences(index_settings, llama):
