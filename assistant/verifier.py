@@ -11,7 +11,7 @@ A sentence passes when
   (the figure's fact in that sentence shares a term with the clause of the generated sentence
   that states it), and every year it names stands in a cited passage;
 - the best sentence of the cited passages covers enough of its content words (IDF-weighted
-  coverage, threshold calibrated on the hand-labelled pairs of evals/judge_calibration.jsonl,
+  coverage, threshold calibrated on the hand-labelled sentences of evals/verifier_set (evals/measure_verifier.py),
   kept in params/verifier.json); an optional `SupportJudge` (for example an NLI model) may veto;
 - forecast words appear only where the supporting sentence states a forecast;
 - it gives no advice or opinion of its own (the language file's `verifier.advice` phrases) that
@@ -91,16 +91,25 @@ class Verifier:
             return SentenceCheck(sentence.text, sentence.passages, False, reasons or ["cited passages are empty"])
 
         terms = self.content_terms(sentence.text)
-        figures = [n for n in parse_numbers(sentence.text, self.lexicon) if n.figure]
+        mentions = parse_numbers(sentence.text, self.lexicon)
+        figures = [n for n in mentions if n.figure]
+        labels = [n for n in mentions if n.label and not n.year]  # "25- tot 45-jarigen", "beroepsniveau 2"
         figure_hits = {id(item): 0 for item in items}
-        stated = {id(item): parse_numbers(item.text, self.lexicon) for item in items} if figures else {}
+        stated = {id(item): parse_numbers(item.text, self.lexicon) for item in items} if mentions else {}
+        for n in labels:
+            if not any(abs(m.value - n.value) < 1e-9 for item in items for m in stated[id(item)]):
+                reasons.append(f"number {n.raw} is in no cited passage")
+        previous_end = 0
         for n in figures:
             clause = self.content_terms(_clause_of(sentence.text, n.start)) or terms
+            # the words right before a figure since the one before it say what it counts ("geopolitiek (37%)")
+            local = self.content_terms(sentence.text[previous_end : n.start]) & clause
+            previous_end = n.end
             stating = [item for item in items if _states(stated[id(item)], n.value, n.kind)]
             if not stating:
                 reasons.append(f"figure {n.raw} is in no cited passage")
                 continue
-            attached = [item for item in stating if self._same_measure(item, n.value, clause)]
+            attached = [item for item in stating if self._same_measure(item, n.value, clause, local)]
             if not attached:
                 reasons.append(f"figure {n.raw} stands in a cited passage, but about another measure")
             for item in attached or stating:
@@ -149,16 +158,26 @@ class Verifier:
         )
 
     def content_terms(self, text: str) -> frozenset[str]:
+        """The words a sentence says something with; numbers and their unit words ("12,5 duizend",
+        "3,2 procent") are checked as figures instead, in whatever notation the passage uses."""
+        for n in sorted(parse_numbers(text, self.lexicon), key=lambda n: n.start, reverse=True):
+            text = text[: n.start] + " " + text[n.end :]
         return frozenset(t for t in self.lexicon.terms(text) if not t.isdigit())
 
-    def _same_measure(self, item: EvidenceItem, value: float, clause: frozenset[str]) -> bool:
+    def _same_measure(
+        self, item: EvidenceItem, value: float, clause: frozenset[str], local: frozenset[str] = frozenset()
+    ) -> bool:
         """The figure's fact in this sentence measures what the generated clause speaks of: their
-        terms meet, or the fact names no measure (then the sentence as a whole must match)."""
+        terms meet, or the fact names no measure (then the sentence as a whole must match). The words
+        right before the figure, when there are any, must mostly stand in the fact's own clause too: a
+        figure moved onto its neighbour's measure in the same sentence shares the clause but not those."""
         facts = [f for f in item.info.facts if abs(f.value - value) <= _FIGURE_TOLERANCE * max(1.0, abs(value))]
         if not facts:
             return bool(clause & (item.terms | item.heading_terms))
         for f in facts:
             measure = f.measure_terms | (self.lexicon.terms(f.row_label) if f.row_label else frozenset())
+            if local and measure and self.weights.coverage(local, measure) < 0.5:
+                continue
             if not measure or clause & measure or self.weights.coverage(measure, clause) >= 0.5:
                 return True
         return False
