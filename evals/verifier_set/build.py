@@ -131,8 +131,7 @@ def cited_passages(all_passages: list[dict], cited: list[int]) -> list[dict]:
 
 
 def assemble() -> None:
-    raws = {r["qid"]: r for r in read_jsonl(RAW)}
-    labels = {l["id"]: l for l in read_jsonl(LABELS)}
+    labels = {rec["id"]: rec for rec in read_jsonl(LABELS)}
     rows = []
     missing = []
     for m in model_sentences():
