@@ -240,7 +240,7 @@ MANUAL = [
 
 
 def main() -> None:
-    draft = [json.loads(l) for l in (HERE / "variants_draft.jsonl").open(encoding="utf-8")]
+    draft = [json.loads(line) for line in (HERE / "variants_draft.jsonl").open(encoding="utf-8")]
     out = [v for v in draft if v["id"] not in DROP]
     counts: dict = {}
     for qid, cited, origin, sentence, supported, note in MANUAL:

@@ -166,7 +166,7 @@ def paraphrase_format(s: str) -> str | None:
 
 
 def main() -> None:
-    rows = [json.loads(l) for l in (HERE / "passages_cache.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(line) for line in (HERE / "passages_cache.jsonl").read_text(encoding="utf-8").splitlines()]
     out: list[dict] = []
     seen: set[str] = set()
     counts: dict[str, int] = {}

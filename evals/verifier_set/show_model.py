@@ -9,7 +9,7 @@ sys.path.insert(0, str(HERE))
 from build import model_sentences  # noqa: E402
 
 done = (
-    {json.loads(l)["id"] for l in (HERE / "labels_model.jsonl").open()}
+    {json.loads(line)["id"] for line in (HERE / "labels_model.jsonl").open()}
     if (HERE / "labels_model.jsonl").exists()
     else set()
 )
