@@ -165,6 +165,7 @@ class Assistant:
             if draft.refuse:  # the model read the passages and found no answer
                 verdict = self.guard.no_evidence(verdict)
                 answer = self._refusal(question, verdict, passages)
+                answer.generator = draft.generator  # the refusal is the model's, not the guard's
             else:
                 answer = self._answer(question, draft, passages)
         timings["generate_ms"] = _ms(t)
