@@ -147,6 +147,22 @@ def chunk_texts(assistant) -> dict[str, str]:
 # ---------------------------------------------------------------------------
 
 
+def assert_shipped_answer_verified(shipped, answer, refused, llm, assistant, question, record_property) -> None:
+    """What a face delivered (`shipped`) for `question` is the verified answer of `answer` (`assert_verified`)."""
+    record_property("generator", answer.generator)
+    print(describe(answer.question, shipped, answer.generator, answer.trace.model_dump()))
+    assert_verified(
+        shipped,
+        citations=[c.model_dump() for c in answer.citations],
+        notices=[n.text for n in answer.notices],
+        refused=refused,
+        generator=answer.generator,
+        generation=answer.trace.generation,
+        chunks=chunk_texts(llm),
+        extractive=assistant.ask(question).answer,
+    )
+
+
 def test_slack_in_llm_mode_posts_only_the_verified_answer(llm, assistant, tmp_path, record_property):
     with Recorder(slack_api_respond) as api:
         settings = llm.settings.model_copy(
@@ -184,19 +200,7 @@ def test_slack_in_llm_mode_posts_only_the_verified_answer(llm, assistant, tmp_pa
     assert all(f"*[{c.n}]*" in sources for c in answer.citations)
     assert [e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]] == [row["id"]] * 3
 
-    generation = answer.trace.generation
-    record_property("generator", answer.generator)
-    print(describe(answer.question, shipped, answer.generator, answer.trace.model_dump()))
-    assert_verified(
-        shipped,
-        citations=[c.model_dump() for c in answer.citations],
-        notices=[n.text for n in answer.notices],
-        refused=row["refused"],
-        generator=answer.generator,
-        generation=generation,
-        chunks=chunk_texts(llm),
-        extractive=assistant.ask(SLACK_QUESTION).answer,
-    )
+    assert_shipped_answer_verified(shipped, answer, row["refused"], llm, assistant, SLACK_QUESTION, record_property)
 
 
 def test_teams_bot_in_llm_mode_replies_with_only_the_verified_answer(llm, assistant, tmp_path, record_property):
@@ -240,19 +244,7 @@ def test_teams_bot_in_llm_mode_replies_with_only_the_verified_answer(llm, assist
     submits = [a for a in card.get("actions", []) if a["type"] == "Action.Submit"]
     assert {a["data"]["answer_id"] for a in submits} == {row["id"]}
 
-    generation = answer.trace.generation
-    record_property("generator", answer.generator)
-    print(describe(answer.question, shipped, answer.generator, answer.trace.model_dump()))
-    assert_verified(
-        shipped,
-        citations=[c.model_dump() for c in answer.citations],
-        notices=[n.text for n in answer.notices],
-        refused=row["refused"],
-        generator=answer.generator,
-        generation=generation,
-        chunks=chunk_texts(llm),
-        extractive=assistant.ask(TEAMS_QUESTION).answer,
-    )
+    assert_shipped_answer_verified(shipped, answer, row["refused"], llm, assistant, TEAMS_QUESTION, record_property)
 
 
 def test_api_chat_in_llm_mode_returns_only_the_verified_answer(llm, assistant, tmp_path, record_property):
