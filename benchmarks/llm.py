@@ -24,11 +24,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
+from load import percentile  # benchmarks/load.py: the nearest-rank percentile of the load benchmark
 
 from assistant.core import Assistant
 from assistant.evaluation.harness import load_questions
 from assistant.evaluation.metrics import correctness
+from assistant.llama_server import NotReady, wait_ready
 from assistant.settings import LLMSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,25 +43,12 @@ def start_llama() -> tuple[subprocess.Popen, str]:
     cmd = [sys.executable, "-m", "assistant.llama_server", "--port", str(port)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("the llama.cpp server exited; run `make install-test` (extra `llm`) first")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return proc, url + "/v1"
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("the llama.cpp server did not start within 300 s")
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+    try:
+        wait_ready(url, proc, timeout_s=300)
+    except NotReady as e:
+        hint = "; run `make install-test` (extra `llm`) first" if e.exited else ""
+        raise SystemExit(f"{e}{hint}") from e
+    return proc, url + "/v1"
 
 
 def run_set(extractive: Assistant, llm: Assistant, questions: list[dict]) -> dict[str, dict]:
@@ -101,9 +89,9 @@ def run_set(extractive: Assistant, llm: Assistant, questions: list[dict]) -> dic
             "fallback": sum(fallbacks.values()) / answered if answered else float("nan"),
             "fallbacks": fallbacks,
             "cannot": cannot,
-            "p50": pct(latency, 50),
-            "p95": pct(latency, 95),
-            "ttft50": pct(first, 50),
+            "p50": percentile(sorted(latency), 50),
+            "p95": percentile(sorted(latency), 95),
+            "ttft50": percentile(sorted(first), 50),
             "n": len(questions),
         }
     return rows

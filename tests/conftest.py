@@ -13,12 +13,10 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 if TYPE_CHECKING:
@@ -134,6 +132,8 @@ def llama():
     session through `python -m assistant.llama_server`; yields its OpenAI base URL (.../v1).
     Skipped when xllamacpp is not installed."""
     pytest.importorskip("xllamacpp")
+    from assistant.llama_server import NotReady, wait_ready
+
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -153,20 +153,13 @@ def llama():
     reader = threading.Thread(target=lambda: tail.extend(iter(proc.stdout.readline, b"")), daemon=True)
     reader.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            reader.join(5)
-            raise AssertionError(b"".join(tail).decode(errors="replace")[-2000:])
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    else:
-        proc.kill()
-        raise AssertionError("llama.cpp server did not start")
+    try:
+        wait_ready(url, proc, timeout_s=240)
+    except NotReady as e:
+        if not e.exited:
+            raise AssertionError(str(e)) from e
+        reader.join(5)
+        raise AssertionError(b"".join(tail).decode(errors="replace")[-2000:]) from e
     yield url + "/v1"
     proc.terminate()
     proc.wait(timeout=30)

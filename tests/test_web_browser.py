@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import socket
 import threading
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from chat_servers import Scripted, serve
+from conftest import free_port
 from PIL import Image
 
 from assistant.audit import AuditLog
@@ -50,12 +50,6 @@ ANSWER_TIMEOUT_MS = 30_000
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def services(index_settings, assistant, tmp_path_factory) -> Services:
     settings = index_settings.model_copy(update={"audit_db": tmp_path_factory.mktemp("browser") / "audit.sqlite3"})
@@ -65,7 +59,7 @@ def services(index_settings, assistant, tmp_path_factory) -> Services:
 @pytest.fixture(scope="module")
 def base_url(services):
     """A real uvicorn server in a thread, on a free localhost port."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(services.settings, services), host="127.0.0.1", port=port, log_level="warning")
     )

@@ -93,15 +93,16 @@ class ExternalAnswers:
     def chunk_texts(self) -> dict[str, str]:
         return {cid: c.text for cid, c in self._chunks.items()}
 
-    def verify_claim(self, text: str, cited: Sequence[int], response: dict) -> bool:
-        """Our verifier's verdict on one sentence of the answer against the passages it cites."""
+    def verify_claims(self, claims: Sequence[dict], response: dict) -> list[bool]:
+        """Our verifier's verdict on each sentence of the answer (`text`, `cited`) against the passages it
+        cites; the answer's passages are read once for all its sentences."""
         passages = []
         for c in response.get("citations") or []:
             chunk = self._chunks.get(c.get("chunk_id") or "")
             if chunk is not None:
                 items = self.assistant.evidence.candidates([Hit(chunk=chunk, score=0.0, ranks={})])
                 passages.append(EvidencePassage(n=int(c["n"]), chunk=chunk, items=items))
-        return self.verifier.check(GeneratedSentence(text, tuple(cited)), passages).ok
+        return [self.verifier.check(GeneratedSentence(c["text"], tuple(c["cited"])), passages).ok for c in claims]
 
     # ------------------------------------------------------------------ citations
 

@@ -82,17 +82,17 @@ def score_one(
     pipeline: Pipeline, q: dict, chunk_texts: dict[str, str], *, k: int, judge: SupportJudge, reference_year: int
 ) -> dict:
     """Ask one question and score the answer: the record written to results.jsonl. A system whose
-    answers were given beforehand (`answer_for`) is looked up by question; one with `verify_claim`
+    answers were given beforehand (`answer_for`) is looked up by question; one with `verify_claims`
     also gets our verifier's verdict on every cited sentence."""
     answer_for = getattr(pipeline, "answer_for", None)
     answer = answer_for(q) if answer_for else pipeline.ask(q["question"], history=q.get("history") or [])
     ranked = pipeline.rank(q["question"], k, answer)
     response = answer.to_json()
     scores = score_response(q, response, [p.text for p in ranked], chunk_texts, judge, k, reference_year)
-    verify = getattr(pipeline, "verify_claim", None)
+    verify = getattr(pipeline, "verify_claims", None)
     if verify:
-        for claim in scores["claims"]:
-            claim["verified"] = verify(claim["text"], claim["cited"], response)
+        for claim, ok in zip(scores["claims"], verify(scores["claims"], response)):
+            claim["verified"] = ok
     return {
         "id": q["id"],
         "type": q["type"],
