@@ -459,7 +459,16 @@ class EvidenceScorer:
         # a gap is only claimed when the asked measure is surely among the figures (not a paraphrase missed)
         sure = best_fit >= self.sure_fit
         place_covered = bool(here) if explicit and sure and any(m.fact.place for m in fitting) else None
-        candidates = here or [m for m in fitting if m.place >= 0.5] or fitting
+        candidates = here or [m for m in fitting if m.place >= 0.5]
+        if not candidates:
+            # the asked place surely has no figure: the nearest is one for a place near it, or none
+            asked = place or signals.place
+            if place_covered is False and asked is not None:
+                near = {id(m): self.lexicon.places.nearness(asked, m.fact.place) for m in fitting if m.fact.place}
+                best = max(near.values(), default=0)
+                candidates = [m for m in fitting if best and near.get(id(m)) == best]
+            else:
+                candidates = fitting
         dated = [m for m in candidates if self._known_period(m)]
         periods = list(dict.fromkeys(m.fact.period.label for m in sorted(dated, key=self._end, reverse=True)))[:5]
         lead = nearest = period_covered = None

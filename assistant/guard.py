@@ -5,7 +5,9 @@ Reasons (machine-readable, with a Dutch explanation for the advisor):
 - out_of_scope: a logistic in-scope model (`scope_features`: best evidence score, term coverage,
   terms and place names the corpus does not know or names too rarely to stand with the best
   sentences, personal requests, off-domain topics, no figure sentence about the asked subject)
-  says the sources do not cover the subject; or the question is not in Dutch;
+  says the sources do not cover the subject; or the question is not in Dutch. A subject that is
+  covered, only not for the place asked ("werklozen in Utrecht"), is no out_of_scope question: the
+  model is asked again without the place's words, and the coverage check says the place is not covered;
 - prediction: a forecast is sought and no retrieved sentence states one for that subject and
   horizon. A forecast sentence, or one continuing the forecast before it, must name the asked
   horizon; a logistic forecast-support model (`forecast_features`) decides whether it states what
@@ -88,19 +90,25 @@ class Guard:
 
     # -------------------------------------------------------------- in scope
 
-    def scope_features(self, q: Signals, ev: Evidence) -> dict[str, float]:
-        """Question-level signals that the sources cover the question; names match SCOPE_FEATURES."""
+    def scope_features(self, q: Signals, ev: Evidence, without_place: bool = False) -> dict[str, float]:
+        """Question-level signals that the sources cover the question; names match SCOPE_FEATURES.
+        `without_place`: the subject alone, the words of the places named left out."""
         best = ev.best
-        unknown = self._unknown(q)
-        rare = self._rare_names(q)
-        wanted = q.subject_terms or q.terms
+        unknown = self._unknown(q, without_place)
+        rare = [] if without_place else self._rare_names(q)
+        terms = self._subject(q, q.terms) if without_place else q.terms
+        wanted = (self._subject(q, q.subject_terms) if without_place else q.subject_terms) or terms
+        cover = self.weights.coverage
         figures = [c for c in ev.items[:10] if c.info.facts]
-        figure_coverage = max((self.weights.coverage(wanted, c.terms | c.context_terms) for c in figures), default=0.0)
+        figure_coverage = max((cover(wanted, c.terms | c.context_terms) for c in figures), default=0.0)
         return {
             "top_score": best.score if best else 0.0,
-            "coverage": max((c.coverage for c in ev.items), default=0.0),
+            "coverage": max(
+                (max(cover(terms, c.terms), 0.75 * cover(terms, c.terms | c.context_terms)) for c in ev.items),
+                default=0.0,
+            ),
             "top_dense": max((c.dense for c in ev.items), default=0.0),
-            "unknown_share": self._unknown_share(q),
+            "unknown_share": self._unknown_share(q, without_place),
             "unknown_name": float(any(t in unknown for t in q.names)),
             "personal": float(q.personal),
             "off_domain": float(q.off_domain),
@@ -111,22 +119,30 @@ class Guard:
             "rare_name_missing": float(bool(rare) and not any(self._names_place(c, rare) for c in ev.items[:5])),
         }
 
-    def _unknown(self, q: Signals) -> list[str]:
+    @staticmethod
+    def _subject(q: Signals, terms: frozenset[str]) -> frozenset[str]:
+        """`terms` without the words of the places named, unless nothing else is left."""
+        return (terms - q.place_terms) or terms
+
+    def _unknown(self, q: Signals, without_place: bool = False) -> list[str]:
         """Question terms not in the corpus, not even as a prefix variant (a compound of two known
         words, such as "minimumloon", still counts as unknown: its meaning is not covered)."""
-        for t in q.terms - self._known.keys():
+        terms = self._subject(q, q.terms) if without_place else q.terms
+        for t in terms - self._known.keys():
             self._known[t] = self.weights.match_strength(t, self._vocabulary) >= PARTIAL
-        return [t for t in q.terms if not self._known[t]]
+        return [t for t in terms if not self._known[t]]
 
-    def _unknown_share(self, q: Signals) -> float:
-        total = sum(self.weights.idf(t) for t in q.terms) or 1.0
-        return sum(self.weights.idf(t) for t in self._unknown(q)) / total
+    def _unknown_share(self, q: Signals, without_place: bool = False) -> float:
+        terms = self._subject(q, q.terms) if without_place else q.terms
+        total = sum(self.weights.idf(t) for t in terms) or 1.0
+        return sum(self.weights.idf(t) for t in self._unknown(q, without_place)) / total
 
     # -------------------------------------------------------------- the asked figure
 
-    def figure_for(self, q: Signals, ev: Evidence, depth: int = 10) -> EvidenceItem | None:
-        """A well-ranked sentence giving a figure for what the question counts, for the place it names."""
-        rare = self._rare_names(q)
+    def figure_for(self, q: Signals, ev: Evidence, depth: int = 10, place: bool = True) -> EvidenceItem | None:
+        """A well-ranked sentence giving a figure for what the question counts, for the place it names
+        (any place, without `place`)."""
+        rare = self._rare_names(q) if place else []
         for c in ev.items[:depth]:
             if c.info.facts and self._names_place(c, rare) and self.counts(q, c):
                 return c
@@ -275,7 +291,7 @@ class Guard:
                 reasons=["an individual's own entitlement, pay or procedure ('ik', 'mijn')"],
                 scores=scores,
             )
-        if logit < 0:
+        if logit < 0 and not self._place_gap(q, ev, scores):
             return Verdict(
                 True,
                 "out_of_scope",
@@ -283,7 +299,10 @@ class Guard:
                 reasons=["the in-scope model says the sources do not cover the subject"],
                 scores=scores,
             )
-        if q.asks_number and q.kind and not self.figure_for(q, ev):  # a number asked ("hoeveel vacatures")
+        # a number asked ("hoeveel vacatures") and no figure of it; a figure for another place than the one
+        # asked is answered as the nearest, with a place_not_covered notice
+        place_gap = ev.coverage.place_covered is False and self.figure_for(q, ev, place=False) is not None
+        if q.asks_number and q.kind and not place_gap and not self.figure_for(q, ev):
             return Verdict(
                 True,
                 "no_evidence",
@@ -292,6 +311,15 @@ class Guard:
                 scores=scores,
             )
         return self._coverage_verdict(q, ev, scores)
+
+    def _place_gap(self, q: Signals, ev: Evidence, scores: dict) -> bool:
+        """The subject is covered, only not for the place the question names ("werklozen in Utrecht"):
+        the coverage check says so (place_not_covered) instead of calling the subject out of scope."""
+        if not (q.place_explicit and q.place_terms and ev.coverage.place_covered is False):
+            return False
+        logit = self.params.scope.logit(self.scope_features(q, ev, without_place=True))
+        scores["scope_logit_without_place"] = round(logit, 3)
+        return logit >= 0
 
     @staticmethod
     def no_evidence(verdict: Verdict) -> Verdict:

@@ -113,6 +113,7 @@ class PlaceEntry(_Strict):
 
 class Places(_Strict):
     home: str
+    country: str = ""  # the home country: its figures stand nearest for any place inside it
     home_aliases: list[str]
     question_aliases: dict[str, str] = Field(default_factory=dict)
     place: list[PlaceEntry]
@@ -313,6 +314,8 @@ class Lexicon:
         names = {p.name for p in self.data.places.place}
         if self.data.places.home not in names:
             raise ConfigError(f"{self.source}: places.home {self.data.places.home!r} is not a listed place.")
+        if self.data.places.country and self.data.places.country not in names:
+            raise ConfigError(f"{self.source}: places.country {self.data.places.country!r} is not a listed place.")
         unknown = {a: n for a, n in self.data.places.question_aliases.items() if n not in names}
         if unknown:
             raise ConfigError(f"{self.source}: places.question_aliases name places that are not listed: {unknown}")

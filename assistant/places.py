@@ -26,6 +26,7 @@ class Gazetteer:
     def __init__(self, data):  # lexicon.Places
         self.places = {p.name: Place(p.name, p.kind, p.group) for p in data.place}
         self.home = self.places[data.home]
+        self.country = self.places.get(data.country)
         self._parts = {p.name: set(p.parts) for p in data.place}
         aliases = {normalize(a).lower(): p.name for p in data.place for a in (*p.aliases, p.name)}
         question = {normalize(a).lower(): data.home for a in data.home_aliases}
@@ -67,6 +68,20 @@ class Gazetteer:
         if part in parts:
             return True
         return any(self.contains(p, part, _seen | {whole}) for p in parts if p not in _seen)
+
+    def _all_parts(self, name: str, _seen: frozenset = frozenset()) -> set[str]:
+        parts = self._parts.get(name, set())
+        return parts.union(*(self._all_parts(p, _seen | {name}) for p in parts if p not in _seen))
+
+    def nearness(self, asked: Place, stated: Place) -> int:
+        """How well a figure for `stated` stands in for `asked`, said as the nearest: 3 one lies within
+        the other, 2 they share a part (Drenthe and the Groningen region share Noord-Drenthe), 1 `stated`
+        is the home country and `asked` a place inside it (no country or union itself), 0 not at all."""
+        if self.relation(asked, stated) >= 0.5:
+            return 3
+        if self._all_parts(asked.name) & ({stated.name} | self._all_parts(stated.name)):
+            return 2
+        return int(stated == self.country and asked.kind not in ("country", "union"))
 
     def relation(self, asked: Place | None, stated: Place | None) -> float:
         """1 the same place, 0.9 a bare name of its group, 0.5 one lies within the other, -1 another

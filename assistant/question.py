@@ -100,6 +100,7 @@ def analyse(question: str, lexicon: Lexicon, data_date: date) -> Signals:
         place=places[0].place if places else lexicon.places.home,
         place_text=text[places[0].start : places[0].end] if places else "",
         place_explicit=bool(places),
+        place_terms=frozenset(t for m in places for t in lexicon.terms(text[m.start : m.end])),
         other_places=tuple(dict.fromkeys(p for p in named[1:] if lexicon.places.relation(named[0], p) < 0.5)),
         years=frozenset(ys),
         future_years=frozenset(future),

@@ -278,6 +278,7 @@ class Signals:
     place: Place | None = None
     place_text: str = ""
     place_explicit: bool = False  # named in the question (else: the home region, implied)
+    place_terms: frozenset[str] = frozenset()  # the words of the places named ("utrecht"): a place, not a subject
     other_places: tuple[Place, ...] = ()  # further places named, for a comparison ("Drenthe tegenover Groningen")
     years: frozenset[int] = frozenset()
     future_years: frozenset[int] = frozenset()

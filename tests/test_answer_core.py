@@ -74,6 +74,16 @@ def test_an_uncovered_place_is_said_not_answered_with_another(multisource):
         assert "Friesland" in a.notices[0].text
 
 
+@pytest.mark.parametrize("place", ["Utrecht", "Emmen", "Tynaarlo"])
+def test_a_covered_subject_in_a_place_without_figures_says_the_place_is_not_covered(assistant, place):
+    # the subject is the report's; only the place is not: "the sources do not cover this" would mislead
+    a = assistant.ask(f"Hoeveel werklozen zijn er in {place}?")
+    assert a.refusal_reason != "out_of_scope", a.answer
+    notices = [n for n in a.notices if n.kind == "place_not_covered"]
+    assert notices and place in notices[0].text and notices[0].text in a.answer, a.answer
+    assert a.refused or "18.000" in a.answer  # refused, or the region's figure offered as the nearest
+
+
 def test_conflicting_sources_are_shown_side_by_side_newest_first(multisource):
     a = multisource.ask("Hoe hoog was de werkloosheid in Drenthe in het eerste kwartaal van 2025?")
     assert "conflict" in [n.kind for n in a.notices]

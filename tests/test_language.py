@@ -117,6 +117,16 @@ def test_places_onze_regio_de_provincie_and_a_bare_name():
     assert places.relation(places.get("Drenthe"), places.get("Stadskanaal")) == -1.0
 
 
+def test_the_nearest_place_for_a_figure_the_sources_do_not_give():
+    places = LEXICON.places
+    near = places.nearness
+    assert near(places.get("Tynaarlo"), places.home) == 3  # within the region
+    assert near(places.get("Drenthe"), places.home) == 2  # they share Noord-Drenthe
+    assert near(places.get("Utrecht"), places.get("Nederland")) == 1  # the country, for a place inside it
+    assert near(places.get("Utrecht"), places.home) == 0  # another region is no stand-in
+    assert near(places.get("Duitsland"), places.get("Nederland")) == 0
+
+
 def test_what_a_question_asks():
     q = analyse("Hoeveel openstaande vacatures waren er vorig jaar in Q2 in onze regio?", LEXICON, DATA_DATE)
     assert q.asks_number and q.kind == "count" and q.measure == LEXICON.terms("vacatures")
