@@ -100,6 +100,7 @@ class EvidenceScorer:
         self.anaphora = compile_phrases("anaphora", ["^" + p for p in lexicon.data.sentences.anaphora_starts])
         self.leaning = compile_phrases("anaphora_weak", ["^" + p for p in lexicon.data.sentences.anaphora_weak])
         self.reason = lexicon.phrases("sentences.reason")
+        self.defines = lexicon.phrases("sentences.definition")
         who = "|".join(re.escape(w) for w in lexicon.data.sentences.who)
         self.who = re.compile(rf"\b(?:{who})\s+(?:het\s+|de\s+)?[A-Z][\w&-]+")
         self.definition_sections = {s.lower() for s in lexicon.data.sentences.definition_sections}
@@ -353,6 +354,14 @@ class EvidenceScorer:
             self._kind_cache[text] = found
         return found
 
+    def _asks_meaning(self, q: Signals) -> bool:
+        """What one term means ("Wat is een onderbenutte deeltijder?"), not a topic ("Wat is de trend in
+        ...?") nor a second question ("Wat is AIMI en wie ...?"), nor a figure."""
+        if not q.asks_definition or q.asks_quantity or q.years or len(q.subject_terms) > 2:
+            return False
+        rest = q.question.lower().split(maxsplit=1)[1:]
+        return not (rest and self.lexicon.phrases("question.interrogatives").search(rest[0]))
+
     def features(self, q: Signals, c: EvidenceItem, hit: Hit, facts: list[FactMatch], latest: date | None):
         """Signals that a sentence answers the question; names match `FEATURES`."""
         w = self.weights
@@ -363,8 +372,9 @@ class EvidenceScorer:
         place_fits = [self.lexicon.places.relation(q.place, p) for p in stated_places] if q.place else []
         heading = c.chunk.section.split(" › ")[-1]
         section_parts = {p.strip().lower() for p in c.chunk.section.split("›")}
-        form = q.form
+        form = q.form or ("definition" if self._asks_meaning(q) else "")
         form_match = {
+            "definition": lambda: self.defines.search(c.clean.lower()),
             "list": lambda: bool(_LIST_SENTENCE.search(c.clean)),
             "reason": lambda: self.reason.search(c.clean.lower()),
             "who": lambda: bool(self.who.search(c.clean)),

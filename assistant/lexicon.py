@@ -156,6 +156,7 @@ class Sentences(_Strict):
     anaphora_weak: list[str]
     reason: list[str]
     who: list[str]
+    definition: list[str] = Field(default_factory=list)
     boilerplate: list[str]
     definition_sections: list[str]
     boilerplate_sections: list[str]

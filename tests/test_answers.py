@@ -110,6 +110,11 @@ def test_a_stated_forecast_is_answered_as_the_sources_forecast(assistant):
     assert "4,4%" in answer.answer and answer.citations
 
 
+def test_what_a_term_means_is_answered_by_the_sentence_that_says_it(assistant):
+    answer = assistant.ask("Waar staat de afkorting STEM voor?")
+    assert "Science, Technology, Engineering and Mathematics" in answer.answer
+
+
 def test_a_prediction_refusal_may_point_to_sourced_figures_without_forecasting(assistant):
     answer = assistant.ask("Hoeveel werklozen zijn er volgens jou in 2031 in Groningen?")
     assert answer.refused and answer.refusal_reason == "prediction"
