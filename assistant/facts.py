@@ -24,7 +24,7 @@ from .text import parse_numbers
 from .types import Chunk, Fact, Period, Place, SentenceInfo, SourceInfo
 
 # Version of what `annotate_chunk` writes: part of every source version, so a change re-annotates.
-FACTS_VERSION = 7
+FACTS_VERSION = 8
 
 _CLAUSE = re.compile(r"[;:]\s|,\s+|\s(?:en|maar|terwijl|waarvan|waarbij|tegenover|oftewel)\s|\s[–-]\s")
 _NUMERIC_CELL = re.compile(r"^[-+−]?\s*\d")
@@ -77,8 +77,8 @@ def annotate_chunk(chunk: Chunk, source: SourceInfo, lexicon: Lexicon) -> list[S
         # Figures are stated by the text; a caption names a chart and a note ("Bron: …", "*: …") says
         # how it was made, so the years and counts in them are not figures of what they describe.
         for number in parse_numbers(text, lexicon) if role == "body" else ():
-            if not number.figure:
-                continue
+            if not number.figure or any(m.start <= number.start and number.end <= m.end for m in periods):
+                continue  # no figure, or the length of a period ("de afgelopen tien jaar")
             lo, hi = _clause(text, number.start, number.end)
             period, period_stated = _nearest(own, number.start, lo, hi), True
             if period is None:

@@ -90,6 +90,7 @@ class Periods(_Strict):
     until: list[str]
     before: list[str]
     coming_years: list[str]
+    past_years: list[str] = Field(default_factory=list)
     number_words: dict[str, int]
     between: list[str]
     range_joiners: list[str]
@@ -144,6 +145,7 @@ class Question(_Strict):
     reason: list[str]
     who: list[str]
     when: list[str]
+    condition: list[str] = Field(default_factory=list)
     personal: list[str]
     off_domain: list[str]
     follow_up_starts: list[str]

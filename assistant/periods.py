@@ -184,9 +184,11 @@ class PeriodParser:
         ]
         self.number_words = {k.lower(): v for k, v in w.number_words.items()}
         count = rf"(?P<n>\d{{1,2}}|{_alt(self.number_words)})"
-        for phrase in w.coming_years:  # "de komende vijf jaar": the years from the data date on
-            body = r"\s+".join(count if t == "{n}" else re.escape(t) for t in phrase.lower().split())
-            self.patterns.append(("coming", re.compile(rf"{b}{body}{e}", re.I)))
+        # "de komende vijf jaar": the years from the data date on; "de afgelopen tien jaar": up to it
+        for kind, phrases in (("coming", w.coming_years), ("past", w.past_years)):
+            for phrase in phrases:
+                body = r"\s+".join(count if t == "{n}" else re.escape(t) for t in phrase.lower().split())
+                self.patterns.append((kind, re.compile(rf"{b}{body}{e}", re.I)))
 
     def find(self, text: str, data_date: date, infer_year: bool = True) -> list[PeriodMention]:
         """Non-overlapping time expressions of `text`, longest first. A month or quarter without a
@@ -234,12 +236,16 @@ class PeriodParser:
         if kind == "after":
             first = int(g["y"]) + 1
             return PeriodMention(year_range(first, FAR_FUTURE.year, f"na {first - 1}"), start, end)
-        if kind == "coming":
+        if kind in ("coming", "past"):
             n = g["n"].lower()
             years = int(n) if n.isdigit() else self.number_words[n]
-            return PeriodMention(
-                year_range(data_date.year, data_date.year + years, f"tot {data_date.year + years}"), start, end
+            now = data_date.year
+            span = (
+                (now, now + years, f"tot {now + years}")
+                if kind == "coming"
+                else (now - years, now, f"{now - years}-{now}")
             )
+            return PeriodMention(year_range(*span), start, end)
         if kind == "before":
             last = int(g["y"]) - 1
             return PeriodMention(year_range(last - 4, last, f"vóór {last + 1}"), start, end)

@@ -71,6 +71,8 @@ def analyse(question: str, lexicon: Lexicon, data_date: date) -> Signals:
     places = lexicon.places.find(text, question=True)
     inner = _INNER_NAME.findall(text)
     form = next((f for f in ("list", "reason", "who", "when") if ph(f"question.{f}").search(low)), "")
+    if form == "when" and ph("question.condition").search(low):
+        form = ""  # what makes one so, not when
     measure = counted(text, lexicon)
     if ph("question.percent_cues").search(low):
         kind = "percent"
@@ -132,13 +134,16 @@ def counted(text: str, lexicon: Lexicon) -> frozenset[str]:
     folded = lexicon.fold(text)
     cue = lexicon.phrases("question.counted_after")
     how_much, skip = set(lexicon.data.question.not_counted), set(lexicon.data.question.counted_modifiers)
+    refs = set(lexicon.data.question.follow_up_refs)
     for _, end in cue.spans(folded):
         following = re.findall(r"[\w'-]+", folded[end:])[:5]
         for i, word in enumerate(following):
-            if word in skip:
+            if word in skip or word in refs:
                 continue
             if word in how_much:
-                return frozenset()
+                if i and following[i - 1] in refs:
+                    continue  # "hoeveel daarvan zijn vrouw": what follows is counted
+                return frozenset()  # "hoeveel hoger"
             if lexicon.places.find(word):
                 continue  # "hoeveel Groningers": the people of a place, not what is counted
             after = following[i + 1] if i + 1 < len(following) else ""

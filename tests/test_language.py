@@ -10,11 +10,13 @@ from conftest import CORPUS
 
 from assistant.conversation import resolve
 from assistant.errors import ConfigError
+from assistant.facts import annotate_chunk
 from assistant.lexicon import Lexicon, compile_phrases
 from assistant.periods import find_periods, relation
-from assistant.question import analyse
+from assistant.question import analyse, counted
 from assistant.spelling import Speller
 from assistant.text import parse_numbers
+from assistant.types import Chunk, SourceInfo
 
 LEXICON = Lexicon.load(CORPUS / "lexicon.toml")
 DATA_DATE = date(2025, 11, 1)
@@ -94,6 +96,7 @@ def test_one_number_parser_tells_figures_from_years_and_labels(text, figures):
         ("in de maanden april tot en met juni 2023", "april 2023 t/m juni 2023"),
         ('"Groningen (PV)";"2025KW03";"11,6"', "derde kwartaal 2025"),
         ("na 2027", "na 2027"),
+        ("de afgelopen tien jaar", "2015-2025"),
     ],
 )
 def test_dutch_periods_are_normalised(text, label):
@@ -199,3 +202,30 @@ def test_past_tense_verbs_of_being_are_not_the_subject():
     assert q.terms == LEXICON.terms("WW")
     lag = analyse("Hoe hoog lag de werkloosheid in 2024?", LEXICON, DATA_DATE)
     assert lag.terms == analyse("Hoe hoog is de werkloosheid in 2024?", LEXICON, DATA_DATE).terms
+
+
+def test_the_length_of_a_period_is_no_figure():
+    # "tien" in "de afgelopen tien jaar" was a count of onderbenutte deeltijders, and beat the 25.000
+    chunk = Chunk(
+        id="c",
+        source_id="s",
+        text="Relatief gezien daalde het aantal onderbenutte deeltijders de afgelopen tien jaar het minst.",
+        section="4.2",
+        page="20",
+        position=0,
+    )
+    source = SourceInfo(id="s", title="t", publisher="p", kind="report", file="f.txt", published=DATA_DATE)
+    assert [f.raw for i in annotate_chunk(chunk, source, LEXICON) for f in i.facts] == []
+
+
+def test_what_a_follow_up_counts_after_a_back_reference():
+    assert counted("Hoeveel daarvan zijn vrouw?", LEXICON) == LEXICON.terms("vrouw")
+    assert counted("Hoeveel daarvan zijn onderbenutte deeltijders?", LEXICON) == LEXICON.terms(
+        "onderbenutte deeltijders"
+    )
+    assert counted("Hoeveel hoger is dat?", LEXICON) == frozenset()
+
+
+def test_when_one_counts_as_something_asks_a_definition_not_a_time():
+    assert analyse("Wanneer geldt iemand als onderbenutte deeltijder?", LEXICON, DATA_DATE).form == ""
+    assert analyse("Wanneer ging het Werkcentrum open?", LEXICON, DATA_DATE).form == "when"
