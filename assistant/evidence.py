@@ -101,6 +101,7 @@ class EvidenceScorer:
         self.leaning = compile_phrases("anaphora_weak", ["^" + p for p in lexicon.data.sentences.anaphora_weak])
         self.reason = lexicon.phrases("sentences.reason")
         self.defines = lexicon.phrases("sentences.definition")
+        self.refers_back = lexicon.phrases("sentences.anaphora_inner")
         who = "|".join(re.escape(w) for w in lexicon.data.sentences.who)
         self.who = re.compile(rf"\b(?:{who})\s+(?:het\s+|de\s+)?[A-Z][\w&-]+")
         self.definition_sections = {s.lower() for s in lexicon.data.sentences.definition_sections}
@@ -283,6 +284,13 @@ class EvidenceScorer:
             - self._now_terms
         )
 
+    def _refers(self, f: Fact) -> bool:
+        return not f.row_label and bool(self.refers_back.search(f.measure.lower()))
+
+    def _antecedent(self, f: Fact, item: EvidenceItem) -> frozenset[str]:
+        """What the sentence before names, when the figure's clause points back to it ("deze groep")."""
+        return item.context_terms if self._refers(f) else frozenset()
+
     def _present(self, f: Fact, chunk: Chunk) -> frozenset[str]:
         """What a figure is said to measure: its clause and heading; a table row's column and row only."""
         return f.measure_terms if f.row_label else f.measure_terms | self._section(chunk.section.split(" › ")[-1])
@@ -308,11 +316,12 @@ class EvidenceScorer:
                 FactMatch(
                     fact=f,
                     item=item,
-                    measure=self.measure_fit(signals, self._present(f, item.chunk))
+                    measure=self.measure_fit(signals, self._present(f, item.chunk) | self._antecedent(f, item))
                     * (
                         self.narrower
                         if self._kinds(f"{f.measure} {f.row_label} {item.chunk.section}") - asked_kinds
-                        or asked_kinds - self._kinds(f"{f.text} {item.chunk.section}")
+                        or asked_kinds
+                        - self._kinds(f"{f.text} {item.previous if self._refers(f) else ''} {item.chunk.section}")
                         else 1.0
                     )
                     * (self.other_kind if signals.kind and f.kind != signals.kind else 1.0),

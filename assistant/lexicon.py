@@ -156,6 +156,7 @@ class Question(_Strict):
 class Sentences(_Strict):
     anaphora_starts: list[str]
     anaphora_weak: list[str]
+    anaphora_inner: list[str] = Field(default_factory=list)
     reason: list[str]
     who: list[str]
     definition: list[str] = Field(default_factory=list)

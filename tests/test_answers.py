@@ -115,6 +115,13 @@ def test_what_a_term_means_is_answered_by_the_sentence_that_says_it(assistant):
     assert "Science, Technology, Engineering and Mathematics" in answer.answer
 
 
+def test_a_figure_of_a_group_the_sentence_before_names_answers_for_that_group(assistant):
+    # "In de arbeidsmarktregio Groningen bestond deze groep in 2021 uit bijna 10.000 jongeren": "deze groep"
+    # is the NEET group of the sentence before
+    answer = assistant.ask("Hoeveel NEET-jongeren zijn er in onze regio?", history=["wat betekent NEET?"])
+    assert "10.000" in answer.answer.split(". ")[0]
+
+
 def test_a_prediction_refusal_may_point_to_sourced_figures_without_forecasting(assistant):
     answer = assistant.ask("Hoeveel werklozen zijn er volgens jou in 2031 in Groningen?")
     assert answer.refused and answer.refusal_reason == "prediction"
