@@ -287,9 +287,13 @@ class EvidenceScorer:
     def _refers(self, f: Fact) -> bool:
         return not f.row_label and bool(self.refers_back.search(f.measure.lower()))
 
+    def _leans(self, f: Fact, item: EvidenceItem) -> bool:
+        """The figure's sentence or clause points back to the sentence before ("Dat is ...", "deze groep")."""
+        return bool(item.anaphoric) or self._refers(f)
+
     def _antecedent(self, f: Fact, item: EvidenceItem) -> frozenset[str]:
-        """What the sentence before names, when the figure's clause points back to it ("deze groep")."""
-        return item.context_terms if self._refers(f) else frozenset()
+        """What the sentence before names, when the figure's sentence or clause points back to it."""
+        return item.context_terms if self._leans(f, item) else frozenset()
 
     def _present(self, f: Fact, chunk: Chunk) -> frozenset[str]:
         """What a figure is said to measure: its clause and heading; a table row's column and row only."""
@@ -321,7 +325,7 @@ class EvidenceScorer:
                         self.narrower
                         if self._kinds(f"{f.measure} {f.row_label} {item.chunk.section}") - asked_kinds
                         or asked_kinds
-                        - self._kinds(f"{f.text} {item.previous if self._refers(f) else ''} {item.chunk.section}")
+                        - self._kinds(f"{f.text} {item.previous if self._leans(f, item) else ''} {item.chunk.section}")
                         else 1.0
                     )
                     * (self.other_kind if signals.kind and f.kind != signals.kind else 1.0),
