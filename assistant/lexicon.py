@@ -91,6 +91,7 @@ class Periods(_Strict):
     before: list[str]
     coming_years: list[str]
     past_years: list[str] = Field(default_factory=list)
+    seasons: dict[str, list[int]] = Field(default_factory=dict)  # "zomer" -> [first month, last month]
     number_words: dict[str, int]
     between: list[str]
     range_joiners: list[str]

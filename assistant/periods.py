@@ -141,6 +141,7 @@ class PeriodParser:
         for aspect, phrases in (("end", w.end), ("mid", w.mid), ("start", w.start), ("average", w.average)):
             self.aspects.update({p.lower(): aspect for p in phrases})
         self.relative = {r.phrase.lower(): r.offset for r in w.relative_years}
+        self.seasons = {k.lower(): (v[0], v[-1]) for k, v in w.seasons.items()}
         self.previous = {r.phrase.lower(): r.offset for r in w.previous_offsets}
         aspect = rf"(?:(?P<a>{_alt(self.aspects)})\s+(?:(?:het|de|van)\s+)*)?"
         month = rf"(?P<m>{_alt(self.month_index)})\.?"
@@ -161,6 +162,14 @@ class PeriodParser:
                 re.compile(
                     rf"{b}(?:(?:{_alt(w.between)}|de\s+maanden)\s+)?(?P<m1>{_alt(self.month_index)})\.?(?:\s+(?P<y1>{_YEAR}))?"
                     rf"\s*(?:{_alt(w.range_joiners)})\s*(?P<m2>{_alt(self.month_index)})\.?\s+(?P<y2>{_YEAR}){e}",
+                    re.I,
+                ),
+            ),
+            (
+                "season",
+                re.compile(
+                    rf"{b}(?:rond\s+|in\s+|tijdens\s+)?(?:de\s+|het\s+)?(?P<s>{_alt(w.seasons)})"
+                    rf"(?:\s+(?:van\s+)?(?P<y>{_YEAR}))?{e}",
                     re.I,
                 ),
             ),
@@ -262,6 +271,16 @@ class PeriodParser:
             return PeriodMention(make_period(grain, year, n, "", self.months), start, end)
         if kind == "year":
             return PeriodMention(make_period("year", int(g["y"]), 0, aspect), start, end)
+        if kind == "season":
+            word = g["s"].lower()
+            first, last = self.seasons[word]
+            year = (
+                int(g["y"]) if g.get("y") else self._year_for(start, "month", last, data_date, text_years, infer_year)
+            )
+            if year is None:
+                return None
+            label = f"{word} {year}"
+            return PeriodMention(Period(date(year, first, 1), _last_day(year, last), "range", "", label), start, end)
         grain = {"quarter": "quarter", "qcode": "quarter", "half": "half", "hcode": "half", "month": "month"}[kind]
         n = (
             (self.ordinals[g["o"].lower()] if g.get("o") else int(g["n"]))

@@ -115,6 +115,12 @@ def test_what_a_term_means_is_answered_by_the_sentence_that_says_it(assistant):
     assert "Science, Technology, Engineering and Mathematics" in answer.answer
 
 
+def test_a_season_is_a_period_not_a_subject(assistant):
+    # "rond" and "zomer" were read as subject words the sources lack, and the question was refused as off-topic
+    answer = assistant.ask("Hoeveel WW-uitkeringen waren er rond de zomer van 2025 in onze regio?")
+    assert not answer.refused and "7.200" in answer.answer
+
+
 def test_a_figure_of_a_group_the_sentence_before_names_answers_for_that_group(assistant):
     # "In de arbeidsmarktregio Groningen bestond deze groep in 2021 uit bijna 10.000 jongeren": "deze groep"
     # is the NEET group of the sentence before

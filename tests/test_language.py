@@ -97,6 +97,7 @@ def test_one_number_parser_tells_figures_from_years_and_labels(text, figures):
         ('"Groningen (PV)";"2025KW03";"11,6"', "derde kwartaal 2025"),
         ("na 2027", "na 2027"),
         ("de afgelopen tien jaar", "2015-2025"),
+        ("rond de zomer van 2025", "zomer 2025"),
     ],
 )
 def test_dutch_periods_are_normalised(text, label):
