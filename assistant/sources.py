@@ -1,8 +1,12 @@
-"""Approved sources: the manifest and the loaders for PDF, text/Markdown and CSV files.
+"""Approved sources: the manifest and one registry of loaders, a loader per file suffix.
 
 A source is citable only when it is approved, not expired and its file loads.
 Loaders return a `Document` whose pages carry the printed page label (PDF footer)
 and text with line wraps and hyphenation repaired.
+
+A new format plugs in with `@register(".ext", content=...)` on a function
+`(raw: bytes, path: Path, info: SourceInfo) -> list[Page]`; `content` says what the file's
+bytes must be (see `sniff`), checked before the loader runs.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 from pydantic import ValidationError
 
@@ -79,24 +84,46 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+Loader = Callable[[bytes, Path, SourceInfo], list[Page]]
+
+
+@dataclass(frozen=True)
+class Format:
+    load: Loader
+    content: str  # what `sniff` must find in the file's bytes: "pdf", "text", "docx", "xlsx"
+
+
+LOADERS: dict[str, Format] = {}
+
+
+def register(*suffixes: str, content: str) -> Callable[[Loader], Loader]:
+    """Register a loader for file suffixes (".docx"); `content` is the kind of bytes it accepts."""
+
+    def add(load: Loader) -> Loader:
+        for suffix in suffixes:
+            LOADERS[suffix] = Format(load, content)
+        return load
+
+    return add
+
+
 def load_document(status: SourceStatus) -> Document:
     """Load one source file into pages; raise CorpusError with the file and the reason."""
     path = status.path
     suffix = path.suffix.lower()
+    fmt = LOADERS.get(suffix)
+    if fmt is None:
+        raise CorpusError(f"{path.name}: unsupported file type {suffix!r}; use {_suffix_list()}.")
     raw = path.read_bytes()
     if not raw.strip():
         raise CorpusError(f"{path.name} is empty; replace it or remove it from the manifest.")
-    if suffix == ".pdf":
-        pages = _load_pdf(path)
-    elif suffix == ".txt":
-        pages = [Page(number="1", index=1, text=repair_lines(_decode(raw, path).splitlines()))]
-    elif suffix in {".md", ".markdown"}:
-        pages = [Page(number="1", index=1, text=repair_lines(markdown_lines(_decode(raw, path))))]
-    elif suffix == ".csv":
-        pages = _load_csv(raw, path, status.source)
-    else:
-        raise CorpusError(f"{path.name}: unsupported file type {suffix!r}; use .pdf, .txt, .md or .csv.")
+    pages = fmt.load(raw, path, status.source)
     return Document(source=status.source, pages=pages, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _suffix_list() -> str:
+    suffixes = sorted(LOADERS)
+    return ", ".join(suffixes[:-1]) + f" or {suffixes[-1]}" if len(suffixes) > 1 else "".join(suffixes)
 
 
 def _decode(raw: bytes, path: Path) -> str:
@@ -106,12 +133,13 @@ def _decode(raw: bytes, path: Path) -> str:
         raise CorpusError(f"{path.name} is not UTF-8 (byte {exc.start}); save it as UTF-8 and ingest again.") from exc
 
 
-def _load_pdf(path: Path) -> list[Page]:
+@register(".pdf", content="pdf")
+def _load_pdf(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted:
             raise CorpusError(f"{path.name} is encrypted; provide an unprotected copy.")
         raw_pages = [p.extract_text() or "" for p in reader.pages]
@@ -134,6 +162,16 @@ def _load_pdf(path: Path) -> list[Page]:
         lines = [ln for ln in lines if not _URL_LINE.match(ln)]
         pages.append(Page(number=label, index=i, text=repair_lines(lines, vocabulary)))
     return pages
+
+
+@register(".txt", content="text")
+def _load_text(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
+    return [Page(number="1", index=1, text=repair_lines(_decode(raw, path).splitlines()))]
+
+
+@register(".md", ".markdown", content="text")
+def _load_markdown(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
+    return [Page(number="1", index=1, text=repair_lines(markdown_lines(_decode(raw, path))))]
 
 
 def repair_lines(lines: list[str], vocabulary: set[str] | None = None) -> str:
@@ -221,6 +259,7 @@ def _csv_rows(text: str, path: Path) -> list[list[str]]:
     return [r for r in rows if any(c.strip() for c in r)]
 
 
+@register(".csv", content="text")
 def _load_csv(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
     """Each data row becomes one page-like block that names table, row, columns, unit and period,
     with its cells kept for the facts. A StatLine export's metadata lines (single cells above and
