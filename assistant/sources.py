@@ -16,6 +16,7 @@ import hashlib
 import io
 import re
 import tomllib
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -81,8 +82,16 @@ def load_manifest(manifest_path: Path, today: date) -> list[SourceStatus]:
 
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The file's hash, read in blocks (a file too large to load is never held in memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
+
+# Past this a source is refused before it is read (the `sources.max_file_mb` setting; ingest passes it).
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 
 Loader = Callable[[bytes, Path, SourceInfo], list[Page]]
 
@@ -107,23 +116,126 @@ def register(*suffixes: str, content: str) -> Callable[[Loader], Loader]:
     return add
 
 
-def load_document(status: SourceStatus) -> Document:
-    """Load one source file into pages; raise CorpusError with the file and the reason."""
+def load_document(status: SourceStatus, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:
+    """Load one source file into pages; raise CorpusError with the file and the reason.
+
+    Before any loader runs: the suffix must be registered, the file at most `max_bytes` (checked on the
+    file's size, then on a read bounded by it), and its bytes what the suffix promises (`sniff`)."""
     path = status.path
     suffix = path.suffix.lower()
     fmt = LOADERS.get(suffix)
     if fmt is None:
-        raise CorpusError(f"{path.name}: unsupported file type {suffix!r}; use {_suffix_list()}.")
-    raw = path.read_bytes()
+        raise CorpusError(
+            f"{path.name}: unsupported file type {suffix!r}; use {_suffix_list()}.",
+            f"Bestanden van het type {suffix or '(zonder extensie)'} kan de assistent niet lezen "
+            f"({path.name}). Gebruik {_suffix_list('of')}.",
+        )
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise _too_large(path, size, max_bytes)
+    with path.open("rb") as fh:
+        raw = fh.read(max_bytes + 1)
+    if len(raw) > max_bytes:  # grew since stat, or a device that reports no size
+        raise _too_large(path, len(raw), max_bytes, more=True)
     if not raw.strip():
         raise CorpusError(f"{path.name} is empty; replace it or remove it from the manifest.")
+    _check_content(raw, path, fmt.content, max_bytes)
     pages = fmt.load(raw, path, status.source)
     return Document(source=status.source, pages=pages, sha256=hashlib.sha256(raw).hexdigest())
 
 
-def _suffix_list() -> str:
+def _too_large(path: Path, size: int, max_bytes: int, more: bool = False) -> CorpusError:
+    at_least = ("more than ", "meer dan ") if more else ("", "")
+    return CorpusError(
+        f"{path.name} is {at_least[0]}{_size(size)}, above the limit of {_size(max_bytes)} "
+        "(ASSISTANT_SOURCES__MAX_FILE_MB); split or compress it, or raise the limit.",
+        f"Het bestand {path.name} is te groot ({at_least[1]}{_size(size, nl=True)}; de grens is "
+        f"{_size(max_bytes, nl=True)}). Splits of verklein het bestand.",
+    )
+
+
+def _size(n: int, nl: bool = False) -> str:
+    """50 MB, 60.0 MB, 1,048 bytes; Dutch: 60,0 MB, 1.048 bytes."""
+    if n % 2**20 == 0:
+        text = f"{n // 2**20:,} MB"
+    elif n >= 2**20:
+        text = f"{n / 2**20:,.1f} MB"
+    else:
+        text = f"{n:,} bytes"
+    return text.translate(str.maketrans(",.", ".,")) if nl else text
+
+
+# What a file's first bytes say it is, in English (logs) and Dutch (the content team).
+CONTENT_NAMES = {
+    "pdf": ("a PDF", "een PDF"),
+    "docx": ("a Word document (.docx)", "een Word-document (.docx)"),
+    "xlsx": ("an Excel workbook (.xlsx)", "een Excel-werkmap (.xlsx)"),
+    "text": ("text", "tekst"),
+    "exe": ("a Windows program (.exe)", "een Windows-programma (.exe)"),
+    "ole": (
+        "a password-protected or old-format Office file (.doc, .xls)",
+        "een met een wachtwoord beveiligd of oud Office-bestand (.doc, .xls)",
+    ),
+    "zip": ("a zip archive", "een zip-archief"),
+    "image": ("an image", "een afbeelding"),
+    "binary": ("binary data, not text", "geen tekst maar binaire gegevens"),
+}
+_SIGNATURES = (
+    (b"MZ", "exe"),
+    (b"\x7fELF", "exe"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
+    (b"\x89PNG", "image"),
+    (b"\xff\xd8\xff", "image"),
+    (b"GIF8", "image"),
+)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def sniff(raw: bytes) -> str:
+    """What the bytes are, by their magic numbers: a key of CONTENT_NAMES. A zip is "docx" or "xlsx"
+    when it holds Word's word/ or Excel's xl/ part; text is anything without NUL bytes near the start."""
+    if b"%PDF-" in raw[:1024]:
+        return "pdf"
+    if raw.startswith(b"PK\x03\x04"):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(raw)).namelist()
+        except (zipfile.BadZipFile, ValueError):
+            return "zip"
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        return "zip"
+    for signature, kind in _SIGNATURES:
+        if raw.startswith(signature):
+            return kind
+    if raw.startswith(_UTF16_BOMS):
+        return "text"  # read as text, so the decoder says to save it as UTF-8
+    return "binary" if b"\x00" in raw[:8192] else "text"
+
+
+def _check_content(raw: bytes, path: Path, expected: str, max_bytes: int) -> None:
+    found = sniff(raw)
+    if found != expected:
+        (want, want_nl), (got, got_nl) = CONTENT_NAMES[expected], CONTENT_NAMES[found]
+        raise CorpusError(
+            f"{path.name} should be {want} but its content is {got}; replace it with the real file "
+            "or give it the suffix of what it is.",
+            f"Het bestand {path.name} hoort {want_nl} te zijn, maar is {got_nl}. Vervang het door het juiste bestand.",
+        )
+    if found in ("docx", "xlsx"):  # a zip bomb would be inflated by the loader
+        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(raw)).infolist())
+        if unpacked > 10 * max_bytes:
+            raise CorpusError(
+                f"{path.name} unpacks to {unpacked / 2**20:.0f} MB, more than ten times the file limit; "
+                "refused as a possible zip bomb.",
+                f"Het bestand {path.name} is uitgepakt te groot ({unpacked / 2**20:.0f} MB) en wordt niet gelezen.",
+            )
+
+
+def _suffix_list(last: str = "or") -> str:
     suffixes = sorted(LOADERS)
-    return ", ".join(suffixes[:-1]) + f" or {suffixes[-1]}" if len(suffixes) > 1 else "".join(suffixes)
+    return ", ".join(suffixes[:-1]) + f" {last} {suffixes[-1]}" if len(suffixes) > 1 else "".join(suffixes)
 
 
 def _decode(raw: bytes, path: Path) -> str:
@@ -141,7 +253,10 @@ def _load_pdf(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
     try:
         reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted:
-            raise CorpusError(f"{path.name} is encrypted; provide an unprotected copy.")
+            raise CorpusError(
+                f"{path.name} is encrypted; provide an unprotected copy.",
+                f"Het bestand {path.name} is beveiligd met een wachtwoord. Lever een onbeveiligde versie aan.",
+            )
         raw_pages = [p.extract_text() or "" for p in reader.pages]
     except CorpusError:
         raise
