@@ -342,9 +342,7 @@ def markdown_lines(text: str) -> list[str]:
             if header is None:
                 header = cells
                 continue
-            rest = "; ".join(f"{h} {c}" for h, c in zip(header[1:], cells[1:]) if c)
-            out.append(f"{cells[0]}: {rest}." if rest else f"{cells[0]}.")
-            out.append("")
+            out += [row_sentence(header, cells), ""]
             continue
         header = None
         if m := _MD_HEADING.match(line):
@@ -356,9 +354,16 @@ def markdown_lines(text: str) -> list[str]:
     return out
 
 
+def row_sentence(header: list[str], cells: list[str]) -> str:
+    """A table row inside a text as one sentence, "label: header value; header value.", so that each figure
+    stands in one clause with what it counts (facts.py splits clauses at ":" and ";")."""
+    rest = "; ".join(f"{h} {c}" for h, c in zip(header[1:], cells[1:]) if c)
+    return f"{cells[0]}: {rest}." if rest else f"{cells[0]}."
+
+
 # StatLine writes periods as codes: 2024KW02 (quarter), 2024JJ00 (year), 2024MM06 (month), 2024HJ01 (half).
 _PERIOD_CODE = re.compile(r"^(\d{4})([A-Z]{2})(\d{2})$")
-_KNOWN_CODES = {"KW", "JJ", "MM", "HJ"}
+_KNOWN_CODES = {"KW": range(1, 5), "JJ": range(0, 1), "MM": range(1, 13), "HJ": range(1, 3)}  # numbers each takes
 _MISSING = {".": "ontbreekt", "x": "geheim", "-": "nihil"}
 
 
@@ -385,24 +390,38 @@ def _load_csv(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
     if len(table) < 2 or width < 2:
         raise CorpusError(f"{path.name} needs a header row and at least one data row.")
     header, data = table[0], table[1:]
+    return table_pages(header, [TableRow(r, f"rij {n}", f"row {n + 1}") for n, r in enumerate(data, 1)], path, info)
+
+
+@dataclass(frozen=True)
+class TableRow:
+    cells: list[str]
+    page: str  # where a citation points: "rij 3" (CSV), "blad Vacatures, rij 5" (XLSX)
+    at: str  # the same for error messages: "row 4", "sheet 'Vacatures', row 5"
+
+
+def table_pages(
+    header: list[str], rows: list[TableRow], path: Path, info: SourceInfo, caption: str = "", first_index: int = 1
+) -> list[Page]:
+    """Each data row of a table (CSV, an XLSX sheet) as one page-like block that names the table
+    (`caption`, default the source's title), the row, its columns, unit and period, with its cells kept
+    for the facts."""
     pages = []
-    for n, row in enumerate(data, 1):
-        if len(row) != len(header):
-            raise CorpusError(f"{path.name}, row {n + 1}: {len(row)} cells, header has {len(header)}.")
-        values = [_cell(path, n, h, c) for h, c in zip(header, row)]
+    meta = "; ".join(x for x in (info.period and f"periode: {info.period}", info.unit and f"eenheid: {info.unit}") if x)
+    for i, row in enumerate(rows):
+        if len(row.cells) != len(header):
+            raise CorpusError(f"{path.name}, {row.at}: {len(row.cells)} cells, header has {len(header)}.")
+        values = [_cell(path, row.at, h, c) for h, c in zip(header, row.cells)]
         cells = "; ".join(f"{_header(h)}: {v}" for h, v in zip(header[1:], values[1:]) if v)
-        meta = "; ".join(
-            x for x in (info.period and f"periode: {info.period}", info.unit and f"eenheid: {info.unit}") if x
-        )
-        line = f"{info.title}. {_header(header[0])}: {values[0]}. {cells}."
+        line = f"{caption or info.title}. {_header(header[0])}: {values[0]}. {cells}."
         if meta:
             line += f" ({meta})"
-        pairs = [[_header(h), c.strip()] for h, c in zip(header, row)]
-        pages.append(Page(number=f"rij {n}", index=n, text=line, cells=pairs))
+        pairs = [[_header(h), c.strip()] for h, c in zip(header, row.cells)]
+        pages.append(Page(number=row.page, index=first_index + i, text=line, cells=pairs))
     return pages
 
 
-def _cell(path: Path, n: int, header: str, value: str) -> str:
+def _cell(path: Path, at: str, header: str, value: str) -> str:
     """A cell as the passage shows it: a StatLine period code with its reading, a missing mark written out."""
     value = value.strip()
     if value in _MISSING:
@@ -412,10 +431,10 @@ def _cell(path: Path, n: int, header: str, value: str) -> str:
     m = _PERIOD_CODE.match(value)
     if m and "period" in header.lower():
         year, code, num = int(m.group(1)), m.group(2), int(m.group(3))
-        if code not in _KNOWN_CODES:
+        if num not in _KNOWN_CODES.get(code, ()):
             raise CorpusError(
-                f"{path.name}, row {n + 1}: unknown StatLine period code {value!r}; "
-                "expected YYYYKWnn, YYYYJJ00, YYYYMMnn or YYYYHJnn."
+                f"{path.name}, {at}: unknown StatLine period code {value!r}; "
+                "expected YYYYKW01-04, YYYYJJ00, YYYYMM01-12 or YYYYHJ01-02."
             )
         return f"{value} ({_code_label(year, code, num)})"
     return value

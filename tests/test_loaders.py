@@ -3,6 +3,7 @@ page, section or row each passage is cited by; the content checks that refuse a 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -10,8 +11,11 @@ import pytest
 from conftest import CORPUS, DATA
 
 from assistant import sources
+from assistant.chunking import chunk_document
 from assistant.errors import CorpusError
+from assistant.facts import annotate_chunk
 from assistant.lexicon import Lexicon
+from assistant.settings import ChunkingSettings
 from assistant.sources import load_document, load_manifest
 from assistant.types import Page
 
@@ -21,20 +25,30 @@ TODAY = date(2026, 1, 15)
 
 
 def status_for(folder: Path, filename: str, kind: str = "factsheet", **extra: str):
-    """The manifest status of one approved source `filename` in `folder` (the manifest is written there)."""
+    """The manifest status of one approved source `filename` (relative to `folder`, or absolute); the
+    manifest is written in `folder`."""
     fields = {
-        "id": '"s"',
+        "id": f'"{Path(filename).stem}"',
         "title": '"Testbron (fictief)"',
         "publisher": '"Testfixture"',
         "kind": f'"{kind}"',
         "file": f'"{filename}"',
-        "published": "2025-11-01",
+        "published": "2025-12-12",
         "approved": "true",
         **extra,
     }
     manifest = folder / f"manifest-{Path(filename).stem}.toml"
     manifest.write_text("[[source]]\n" + "".join(f"{k} = {v}\n" for k, v in fields.items()), encoding="utf-8")
     return load_manifest(manifest, TODAY)[0]
+
+
+def fixture(tmp_path: Path, filename: str, kind: str = "factsheet"):
+    """A fixture of tests/data/sources/ as an approved source about Noord-Drenthe."""
+    return status_for(tmp_path, str(FIXTURES / filename), kind, region='"Noord-Drenthe"')
+
+
+def chunks_of(status):
+    return chunk_document(load_document(status), ChunkingSettings(), LEXICON)
 
 
 # ------------------------------------------------------------------ registry
@@ -88,7 +102,7 @@ def test_a_windows_program_renamed_pdf_is_refused_for_what_it_is(tmp_path):
 def test_content_that_does_not_match_its_suffix_is_refused(tmp_path, filename, content, found):
     raw = (FIXTURES / content).read_bytes() if isinstance(content, str) else content
     (tmp_path / filename).write_bytes(raw)
-    with pytest.raises(CorpusError, match="should be .* but its content is " + found.replace("(", r"\(")):
+    with pytest.raises(CorpusError, match="should be .* but its content is " + re.escape(found)):
         load_document(status_for(tmp_path, filename))
 
 
@@ -146,4 +160,64 @@ def test_ingest_applies_the_size_setting(tmp_path, monkeypatch):
     assert settings.sources.max_file_bytes == 1048
     # nothing is embedded when the only source is refused, so no embedder is needed
     report = ingest(settings, store=get_store(settings), embedder=object())
-    assert "above the limit of 1,048 bytes (ASSISTANT_SOURCES__MAX_FILE_MB)" in report.failed["s"]
+    assert "above the limit of 1,048 bytes (ASSISTANT_SOURCES__MAX_FILE_MB)" in report.failed["notitie"]
+
+
+# ------------------------------------------------------------------ CBS StatLine CSV
+
+
+def test_statline_export_rows_with_metadata_missing_marks_and_period_codes(tmp_path):
+    chunks = chunks_of(fixture(tmp_path, "statline.csv", kind="table"))
+    assert [c.page for c in chunks] == [f"rij {n}" for n in range(1, 8)]
+    every = "\n".join(c.text for c in chunks)
+    for metadata in ("TESTFIXTUUR", "Toelichting", "Stand van", "Bron:"):
+        assert metadata not in every
+    assert chunks[0].text.startswith(
+        "Testbron (fictief). Regio's: Noord-Drenthe (CR). Perioden: 2024JJ00 (2024); "
+        "Banen zorg en welzijn (x 1 000): 7,1;"
+    )
+    assert "Aandeel deeltijd (%): . (ontbreekt)." in chunks[1].text
+    assert "Openstaande vacatures zorg en welzijn: x (geheim);" in chunks[3].text
+
+
+def test_statline_row_facts_carry_the_rows_period_and_region(tmp_path):
+    status = fixture(tmp_path, "statline.csv", kind="table")
+    facts = {}
+    for c in chunks_of(status):
+        (info,) = annotate_chunk(c, status.source, LEXICON)
+        facts[c.row_label + " " + c.cells[1][1]] = info.facts
+    seen = {
+        key: {(f.measure, f.period.label if f.period else None, f.place.name if f.place else None) for f in fs}
+        for key, fs in facts.items()
+    }
+    assert seen["Noord-Drenthe (CR) 2024JJ00"] == {
+        ("Banen zorg en welzijn", "2024", "Noord-Drenthe"),
+        ("Openstaande vacatures zorg en welzijn", "2024", "Noord-Drenthe"),
+        ("Aandeel deeltijd", "2024", "Noord-Drenthe"),
+    }
+    assert facts["Noord-Drenthe (CR) 2024JJ00"][0].value == 7100  # "(x 1 000)"
+    assert {m for m, _, _ in seen["Noord-Drenthe (CR) 2025KW01"]} == {
+        "Banen zorg en welzijn",
+        "Openstaande vacatures zorg en welzijn",
+    }  # "." is no figure
+    assert seen["Tynaarlo (GM) 2025KW02"] == {
+        ("Banen zorg en welzijn", "tweede kwartaal 2025", "Tynaarlo"),
+        ("Aandeel deeltijd", "tweede kwartaal 2025", "Tynaarlo"),
+    }  # "x" (secret) is no figure
+    # "(gemeente)" is the municipality, not the labour-market region a bare "Groningen" in a "Regio's" column reads as
+    assert {p for _, _, p in seen["Groningen (gemeente) 2025KW02"]} == {"gemeente Groningen"}
+    assert {p for _, _, p in seen["Drenthe (PV) 2025KW02"]} == {"Drenthe"}
+    # a coded region the language file does not know is not the source's own region (Noord-Drenthe)
+    assert {p for _, _, p in seen["Dinkelland (gemeente) 2025KW02"]} == {None}
+    assert all(f.period_stated and f.period is not None for fs in facts.values() for f in fs)
+
+
+@pytest.mark.parametrize("code", ["2025XX07", "2025KW05", "2025MM13", "2025JJ01"])
+def test_an_unknown_statline_period_code_names_the_row_and_the_code(tmp_path, code):
+    (tmp_path / "t.csv").write_text(
+        f'"Regio\'s";"Perioden";"Werkloosheidspercentage (%)"\n"Drenthe (PV)";"2025KW02";"3,7"\n'
+        f'"Drenthe (PV)";"{code}";"4,8"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CorpusError, match=rf"t\.csv, row 3: unknown StatLine period code '{code}'"):
+        load_document(status_for(tmp_path, "t.csv", kind="table"))
