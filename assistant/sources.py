@@ -453,3 +453,86 @@ def _code_label(year: int, code: str, num: int) -> str:
 
 def _header(name: str) -> str:
     return name.strip().replace("_", " ")
+
+
+# ------------------------------------------------------------------ formats read by a library (readers.py)
+
+
+@register(".docx", content="docx")
+def _load_docx(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
+    """A Word document. Its headings (Title, Heading 1-9 / Kop 1-9) are the section of the text under them,
+    and a citation's main location. Word has no fixed pages: the page is the one Word recorded when it last
+    laid the file out (as an advisor opening it in Word sees it); a file with no such record (written by
+    another program) counts its hard page breaks, and is one page "1" without them. Tables are read row by
+    row into sentences (`row_sentence`)."""
+    from .readers import read_docx
+
+    return _structured_pages(read_docx(raw, path.name), path)
+
+
+@register(".html", ".htm", content="text")
+def _load_html(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
+    """A saved web page: its main text only (trafilatura leaves out navigation, header and footer), with its
+    headings as sections. A web page has no pages: every passage is page "1" and the section locates it."""
+    from .readers import read_html
+
+    return _structured_pages(read_html(raw, path.name), path)
+
+
+@register(".xlsx", content="xlsx")
+def _load_xlsx(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
+    """An Excel workbook: one table per visible sheet (its first row of two or more cells is the header;
+    single cells above and below, such as a title or a note, are skipped), each data row a citable row
+    like a CSV row, located as "blad <sheet>, rij <n>" with the spreadsheet's own row number."""
+    from .readers import read_xlsx
+
+    pages: list[Page] = []
+    for sheet in read_xlsx(raw, path.name):
+        table = [(n, cells) for n, cells in sheet.rows if len(cells) > 1]
+        if len(table) < 2:
+            continue  # a sheet of notes, or a header without rows
+        header = table[0][1]
+        rows = [
+            TableRow(
+                cells + [""] * (len(header) - len(cells)),
+                f"blad {sheet.name}, rij {n}",
+                f"sheet {sheet.name!r}, row {n}",
+            )
+            for n, cells in table[1:]
+        ]
+        pages += table_pages(header, rows, path, info, f"{info.title}, blad {sheet.name}", len(pages) + 1)
+    if not pages:
+        raise CorpusError(f"{path.name} has no sheet with a header row and at least one data row.")
+    return pages
+
+
+def _structured_pages(blocks, path: Path) -> list[Page]:
+    """Pages cut at every heading and every page change, each with the heading path it stands under as its
+    `section` (the chunker uses it as is): one paragraph, list item ("◼ ") or table row per line."""
+    pages: list[Page] = []
+    stack: list[tuple[int, str]] = []
+    lines: list[str] = []
+    page = 0
+
+    def close() -> None:
+        if lines:
+            section = " › ".join(title for _, title in stack)
+            pages.append(Page(number=str(page), index=len(pages) + 1, text="\n".join(lines), section=section))
+            lines.clear()
+
+    for block in blocks:
+        if block.kind == "heading":
+            close()
+            stack = [(level, title) for level, title in stack if level < block.level] + [(block.level, block.text)]
+            continue
+        if block.page != page:
+            close()
+            page = block.page
+        if block.kind == "table":
+            lines += [x for row in block.rows[1:] for x in (row_sentence(block.rows[0], row), "")]
+        else:
+            lines += [f"◼ {block.text}" if block.kind == "item" else block.text, ""]
+    close()
+    if not pages:
+        raise CorpusError(f"{path.name} has headings but no text under them.")
+    return pages

@@ -95,6 +95,11 @@ def test_a_windows_program_renamed_pdf_is_refused_for_what_it_is(tmp_path):
 @pytest.mark.parametrize(
     ("filename", "content", "found"),
     [
+        ("tabel.xlsx", "factsheet.docx", "a Word document (.docx)"),  # a Word file renamed .xlsx
+        ("factsheet.docx", "werkgelegenheid.xlsx", "an Excel workbook (.xlsx)"),
+        ("factsheet.docx", b"PK\x03\x04" + bytes(64), "a zip archive"),  # damaged, or another zip
+        ("factsheet.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "a password-protected or old-format"),
+        ("pagina.html", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF"),
         ("tabel.csv", b"\x00\x01\x02binary\x00", "binary data, not text"),
         ("rapport.pdf", b"<!DOCTYPE html><html><body><p>Geen PDF.</p></body></html>", "text"),
     ],
@@ -163,6 +168,182 @@ def test_ingest_applies_the_size_setting(tmp_path, monkeypatch):
     assert "above the limit of 1,048 bytes (ASSISTANT_SOURCES__MAX_FILE_MB)" in report.failed["notitie"]
 
 
+# ------------------------------------------------------------------ DOCX
+
+
+def test_docx_headings_are_sections_and_word_pages_are_pages(tmp_path):
+    chunks = chunks_of(fixture(tmp_path, "factsheet.docx"))
+    where = {c.text.split("\n")[0]: (c.page, c.section) for c in chunks}
+    assert where["Eind juni 2025 stonden in Noord-Drenthe 186 vacatures voor wijkverpleegkundigen open."] == (
+        "1",
+        "Werkgelegenheid › Wijkverpleging",
+    )
+    assert where["In 2025 werkten in Noord-Drenthe 7.340 mensen in zorg en welzijn."] == ("1", "Werkgelegenheid")
+    # the text under the title (a Title style) stands in the title's section
+    assert where["Dit is een testbestand met verzonnen cijfers."] == (
+        "1",
+        "Factsheet Zorg en Welzijn Noord-Drenthe 2025 (fictief)",
+    )
+    table = next(c for c in chunks if c.section == "Vacatures per beroep")
+    assert table.page == "2"  # after the hard page break
+    text = "\n".join(c.text for c in chunks)
+    assert "◼ Vooral in Tynaarlo zochten thuiszorgorganisaties wijkverpleegkundigen." in text.split("\n")
+    for heading in ("Werkgelegenheid", "Wijkverpleging", "Vacatures per beroep"):
+        assert heading not in text.split("\n")  # headings are sections, not sentences
+
+
+def test_docx_table_rows_are_sentences_whose_figures_carry_the_row_and_column(tmp_path):
+    status = fixture(tmp_path, "factsheet.docx")
+    (table,) = [c for c in chunks_of(status) if c.section == "Vacatures per beroep"]
+    rows = table.text.split("\n")
+    assert "Verzorgende IG: Openstaande vacatures juni 2025 142; Werkzoekenden juni 2025 37." in rows
+    assert "Pedagogisch medewerker: Openstaande vacatures juni 2025 44; Werkzoekenden juni 2025 29." in rows
+    infos = annotate_chunk(table, status.source, LEXICON)
+    facts = {f.raw: f for info in infos for f in info.facts}
+    assert facts["142"].measure == "Openstaande vacatures juni 2025 142"
+    assert facts["142"].period.label == "juni 2025" and facts["142"].place.name == "Noord-Drenthe"
+
+
+def test_docx_heading_styles_in_dutch_or_based_on_a_heading_and_word_recorded_pages(tmp_path):
+    from docx import Document
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    doc = Document()
+    kop = doc.styles.add_style("Kop 2", WD_STYLE_TYPE.PARAGRAPH)  # as a Dutch template names it
+    own = doc.styles.add_style("Tussenkop huisstijl", WD_STYLE_TYPE.PARAGRAPH)
+    own.base_style = doc.styles["Heading 3"]
+    doc.add_heading("Hoofdstuk", level=1)
+    doc.add_paragraph("Paragraaf", style=kop)
+    doc.add_paragraph("Eerste alinea op pagina een.")
+    doc.add_page_break()  # a hard break Word's own record below supersedes
+    doc.add_paragraph("Subparagraaf", style=own)
+    late = doc.add_paragraph("Deze alinea begon bij de laatste opmaak van Word op een nieuwe pagina.")
+    late.runs[0]._r.insert(0, etree.SubElement(late.runs[0]._r, qn("w:lastRenderedPageBreak")))
+    second = doc.add_paragraph("Tweede alinea.")
+    second.runs[0]._r.insert(0, etree.SubElement(second.runs[0]._r, qn("w:lastRenderedPageBreak")))
+    doc.save(tmp_path / "kop.docx")
+    pages = load_document(status_for(tmp_path, "kop.docx")).pages
+    assert [(p.number, p.section, p.text.strip()) for p in pages] == [
+        ("1", "Hoofdstuk › Paragraaf", "Eerste alinea op pagina een."),
+        (
+            "2",
+            "Hoofdstuk › Paragraaf › Subparagraaf",
+            "Deze alinea begon bij de laatste opmaak van Word op een nieuwe pagina.",
+        ),
+        ("3", "Hoofdstuk › Paragraaf › Subparagraaf", "Tweede alinea."),
+    ]
+
+
+def test_a_damaged_docx_is_a_clear_corpus_error(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "kapot.docx", "w") as zf:
+        zf.writestr("word/document.xml", "<w:document><niet-af")
+    with pytest.raises(CorpusError, match="kapot.docx is not a readable Word document"):
+        load_document(status_for(tmp_path, "kapot.docx"))
+
+
+# ------------------------------------------------------------------ HTML
+
+
+def test_html_main_text_with_headings_as_sections_and_no_navigation_or_footer(tmp_path):
+    chunks = chunks_of(fixture(tmp_path, "pagina.html"))
+    text = "\n".join(f"{c.section}\n{c.text}" for c in chunks)
+    for boilerplate in (
+        "Home",
+        "Werk en inkomen",
+        "Nieuwsoverzicht",
+        "Contact opnemen",
+        "Privacyverklaring",
+        "Toegankelijkheidsverklaring",
+        "Cookie",
+        "nieuwsbrief",
+        "Voorbeeldgemeente",
+        "©",
+    ):
+        assert boilerplate not in text, boilerplate
+    lead = next(c for c in chunks if "312 vacatures" in c.text)
+    assert lead.section == "Kinderopvang in Noord-Drenthe 2025 (fictief) › Vacatures" and lead.page == "1"
+    rows = next(c for c in chunks if c.section.endswith("› Per gemeente"))
+    assert rows.text.split("\n") == [
+        "Tynaarlo: Vacatures kinderopvang juni 2025 121.",
+        "Noordenveld: Vacatures kinderopvang juni 2025 97.",
+        "Aa en Hunze: Vacatures kinderopvang juni 2025 94.",
+    ]
+    assert any(
+        c.section.endswith("› Werkzoekenden") and "◼ Zij-instromers zonder diploma zochten langer." in c.text
+        for c in chunks
+    )
+
+
+def test_a_page_with_only_navigation_is_refused(tmp_path):
+    (tmp_path / "menu.html").write_text(
+        "<html><body><nav><a href='/'>Home</a> <a href='/contact'>Contact</a></nav></body></html>", encoding="utf-8"
+    )
+    with pytest.raises(CorpusError, match="menu.html: no main text found"):
+        load_document(status_for(tmp_path, "menu.html"))
+
+
+# ------------------------------------------------------------------ XLSX
+
+
+def test_xlsx_rows_are_citable_per_sheet_with_values_never_formulas(tmp_path):
+    chunks = chunks_of(fixture(tmp_path, "werkgelegenheid.xlsx", kind="table"))
+    by_page = {c.page: c for c in chunks}
+    assert list(by_page) == [
+        "blad Vacatures, rij 4",
+        "blad Vacatures, rij 5",
+        "blad Vacatures, rij 6",
+        "blad Vacatures, rij 7",
+        "blad Werkzoekenden, rij 2",
+        "blad Werkzoekenden, rij 3",
+        "blad Werkzoekenden, rij 4",
+    ]  # the title row, the note below the table and the hidden sheet are no rows
+    total = by_page["blad Vacatures, rij 7"]
+    assert total.row_label == "Noord-Drenthe"
+    assert "Openstaande vacatures: 244;" in total.text  # the value Excel computed for =SUM(C4:C6)
+    assert by_page["blad Werkzoekenden, rij 2"].text.endswith("Verschil: -4.")
+    every = "\n".join(c.text for c in chunks)
+    assert "=" not in every and "SUM" not in every and "verborgen" not in every
+    tynaarlo = by_page["blad Vacatures, rij 6"]
+    assert tynaarlo.text == (
+        "Testbron (fictief), blad Vacatures. Gemeente: Tynaarlo. Periode: 2025KW02 (tweede kwartaal 2025); "
+        "Openstaande vacatures: 109; Aandeel in alle vacatures: 24,1%; Peildatum: 30 juni 2025."
+    )
+    assert "Werkzoekenden juni 2025: 1.252" in by_page["blad Werkzoekenden, rij 4"].text  # format #,##0
+
+
+def test_xlsx_row_facts_carry_the_rows_period_and_place(tmp_path):
+    status = fixture(tmp_path, "werkgelegenheid.xlsx", kind="table")
+    row = next(c for c in chunks_of(status) if c.page == "blad Vacatures, rij 6")
+    (info,) = annotate_chunk(row, status.source, LEXICON)
+    facts = {f.measure: f for f in info.facts}
+    assert facts["Openstaande vacatures"].value == 109 and facts["Aandeel in alle vacatures"].kind == "percent"
+    assert {(f.period.label, f.place.name) for f in info.facts} == {("tweede kwartaal 2025", "Tynaarlo")}
+
+
+@pytest.mark.parametrize("constants", [False, True], ids=["only formulas", "constants and uncalculated totals"])
+def test_an_xlsx_that_was_never_calculated_is_refused(tmp_path, constants):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Totalen"
+    ws.append(["Gemeente", "Vacatures"])
+    if constants:
+        ws.append(["Tynaarlo", 109])
+        ws.append(["Totaal", "=SUM(B2:B2)"])
+    else:
+        ws.append(['="Tyn"&"aarlo"', "=100+9"])
+    wb.save(tmp_path / "formules.xlsx")  # openpyxl stores formulas without computed values
+    with pytest.raises(CorpusError) as exc:
+        load_document(status_for(tmp_path, "formules.xlsx", kind="table"))
+    assert "formules.xlsx, sheet 'Totalen'" in str(exc.value) and "have no computed values" in str(exc.value)
+    assert "formules zonder berekende waarden" in exc.value.message_nl
+
+
 # ------------------------------------------------------------------ CBS StatLine CSV
 
 
@@ -221,3 +402,51 @@ def test_an_unknown_statline_period_code_names_the_row_and_the_code(tmp_path, co
     )
     with pytest.raises(CorpusError, match=rf"t\.csv, row 3: unknown StatLine period code '{code}'"):
         load_document(status_for(tmp_path, "t.csv", kind="table"))
+
+
+# ------------------------------------------------------------------ end to end
+
+
+def test_an_approved_docx_is_ingested_and_cited_with_its_section(tmp_path, embedding_cache):
+    import shutil
+
+    from assistant.core import Assistant
+    from assistant.index import ingest
+    from assistant.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(FIXTURES / "factsheet.docx", corpus / "factsheet-zorg.docx")
+    (corpus / "manifest.toml").write_text(
+        """
+[[source]]
+id = "factsheet-zorg-noord-drenthe-2025"
+title = "Factsheet Zorg en Welzijn Noord-Drenthe 2025 (fictief)"
+publisher = "Testfixture"
+kind = "factsheet"
+file = "factsheet-zorg.docx"
+published = 2025-09-01
+approved = true
+approved_by = "test"
+region = "Noord-Drenthe"
+period = "2025"
+""",
+        encoding="utf-8",
+    )
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", embedding_cache=embedding_cache)
+    report = ingest(settings)
+    assert report.added == ["factsheet-zorg-noord-drenthe-2025"] and not report.failed, report.failed
+
+    answer = Assistant.open(settings).ask(
+        "Hoeveel vacatures voor wijkverpleegkundigen stonden er eind juni 2025 open in Noord-Drenthe?"
+    )
+    assert not answer.refused, answer.answer
+    assert "186" in answer.answer
+    cited = next(c for c in answer.citations if "186" in c.quote)
+    assert cited.source_id == "factsheet-zorg-noord-drenthe-2025"
+    assert cited.section == "Werkgelegenheid › Wijkverpleging" and cited.page == "1"
+    assert cited.quote == "Eind juni 2025 stonden in Noord-Drenthe 186 vacatures voor wijkverpleegkundigen open."
+
+    row = Assistant.open(settings).ask("Hoeveel openstaande vacatures waren er eind juni 2025 voor verzorgende IG?")
+    assert "142" in row.answer, row.answer
+    assert any(c.section == "Vacatures per beroep" and c.page == "2" for c in row.citations if "142" in c.quote)
