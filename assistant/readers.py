@@ -240,13 +240,19 @@ def read_xlsx(raw: bytes, name: str) -> list[Sheet]:
     try:
         values = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         formulas = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
-        sheets = [_sheet(ws, formulas[ws.title], name) for ws in values.worksheets if ws.sheet_state == "visible"]
+        try:
+            sheets = [_sheet(ws, formulas[ws.title], name) for ws in values.worksheets if ws.sheet_state == "visible"]
+        finally:
+            values.close()
+            formulas.close()
     except (InvalidFileException, KeyError, ValueError, TypeError, zipfile.BadZipFile, SyntaxError) as exc:
         raise CorpusError(f"{name} is not a readable Excel workbook ({exc}); replace the file.") from exc
     return sheets
 
 
 def _sheet(ws, formula_ws, name: str) -> Sheet:
+    from openpyxl.utils.cell import coordinate_to_tuple
+
     ws.reset_dimensions()  # a file's stored dimensions can be wrong; read every row there is
     formula_ws.reset_dimensions()
     formula_cells = {c.coordinate for row in formula_ws.iter_rows() for c in row if getattr(c, "data_type", "") == "f"}
@@ -265,7 +271,7 @@ def _sheet(ws, formula_ws, name: str) -> Sheet:
         if width:
             rows.append((cells[0].row, [texts.get(col, "") for col in range(1, width + 1)]))
     if formula_cells and not computed:
-        first = sorted(formula_cells, key=lambda ref: (len(ref), ref))[0]
+        first = min(formula_cells, key=coordinate_to_tuple)
         raise CorpusError(
             f"{name}, sheet {ws.title!r}: its {len(formula_cells)} formulas (first {first}) have no computed "
             "values; the file was saved by a program that does not calculate. Open it in Excel or LibreOffice, "

@@ -194,7 +194,7 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 def sniff(raw: bytes) -> str:
     """What the bytes are, by their magic numbers: a key of CONTENT_NAMES. A zip is "docx" or "xlsx"
     when it holds Word's word/ or Excel's xl/ part; text is anything without NUL bytes near the start."""
-    if b"%PDF-" in raw[:1024]:
+    if raw.lstrip(b" \t\r\n\f").startswith(b"%PDF-"):
         return "pdf"
     if raw.startswith(b"PK\x03\x04"):
         try:
@@ -207,7 +207,8 @@ def sniff(raw: bytes) -> str:
             return "xlsx"
         return "zip"
     for signature, kind in _SIGNATURES:
-        if raw.startswith(signature):
+        # a program's header holds NUL bytes at once: a text that happens to start with "MZ" is no program
+        if raw.startswith(signature) and (kind != "exe" or b"\x00" in raw[:64]):
             return kind
     if raw.startswith(_UTF16_BOMS):
         return "text"  # read as text, so the decoder says to save it as UTF-8
@@ -216,6 +217,8 @@ def sniff(raw: bytes) -> str:
 
 def _check_content(raw: bytes, path: Path, expected: str, max_bytes: int) -> None:
     found = sniff(raw)
+    if expected == "pdf" and b"%PDF-" in raw[:1024]:
+        found = "pdf"  # readers accept a PDF header after up to 1 kB of junk (a mail gateway's prefix)
     if found != expected:
         (want, want_nl), (got, got_nl) = CONTENT_NAMES[expected], CONTENT_NAMES[found]
         raise CorpusError(
@@ -534,5 +537,5 @@ def _structured_pages(blocks, path: Path) -> list[Page]:
             lines += [f"◼ {block.text}" if block.kind == "item" else block.text, ""]
     close()
     if not pages:
-        raise CorpusError(f"{path.name} has headings but no text under them.")
+        raise CorpusError(f"{path.name} has no text (empty, or only headings); replace the file.")
     return pages

@@ -450,3 +450,10 @@ period = "2025"
     row = Assistant.open(settings).ask("Hoeveel openstaande vacatures waren er eind juni 2025 voor verzorgende IG?")
     assert "142" in row.answer, row.answer
     assert any(c.section == "Vacatures per beroep" and c.page == "2" for c in row.citations if "142" in c.quote)
+
+
+def test_text_that_merely_starts_like_a_program_or_mentions_a_pdf_header_is_still_text(tmp_path):
+    (tmp_path / "mz.txt").write_text("MZ-regeling: in 2025 telde Drenthe 120 deelnemers (fictief).", encoding="utf-8")
+    assert "MZ-regeling" in load_document(status_for(tmp_path, "mz.txt")).pages[0].text
+    (tmp_path / "uitleg.md").write_text("# Uitleg\n\nEen PDF begint met %PDF-1.7 in de eerste regel.", encoding="utf-8")
+    assert "%PDF-1.7" in load_document(status_for(tmp_path, "uitleg.md")).pages[0].text
