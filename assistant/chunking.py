@@ -4,7 +4,8 @@ Lines are classified as headings (chapter "3 ...", paragraph "3.1 ...", "Box 3.2
 short unnumbered sub-headings), figure captions ("Afbeelding 2.1 ...", "Bron: ..."),
 chart-label noise, or body text. Body text is split into whole sentences, which are
 packed into chunks of about `chunk_size` characters that never cross a section. Each
-chunk carries its section path and printed page; its id is a hash of its content.
+chunk carries its section path and printed page; its id is a hash of its content. A loader that
+reads the headings from the file's structure (DOCX, HTML) gives each page its `section`, used as is.
 
 Every sentence gets a role (`SentenceRole`): body, caption, source line, table row, or one that
 is never quoted: boilerplate (colophon, copyright, "meer informatie", per the language file) and
@@ -177,6 +178,12 @@ def document_sentences(doc: Document, lexicon: Lexicon) -> list[Sentence]:
         return [Sentence(p.text, p.number, doc.source.title, "row", p.cells) for p in doc.pages]
 
     for page in doc.pages:
+        # A page with a section was cut by the loader at headings the file marks (DOCX, HTML): that path is
+        # the section, and no line is guessed to be a heading; the page starts a new paragraph.
+        structured = page.section is not None
+        if structured:
+            flush()
+            sections.stack = [(1, page.section)] if page.section else []
         lines = [ln.strip() for ln in page.text.split("\n")]
         prev_ends = True  # page start behaves like a sentence end
         for i, line in enumerate(lines):
@@ -188,14 +195,14 @@ def document_sentences(doc: Document, lexicon: Lexicon) -> list[Sentence]:
             heading_like = len(line) < 90 and not line.endswith(_TERMINAL)
             if _is_label_run(lines, i):
                 continue
-            if prev_ends and heading_like and _CHAPTER.match(line):
+            if not structured and prev_ends and heading_like and _CHAPTER.match(line):
                 flush()
                 sections.push(1, line)
                 if nxt and nxt[0].islower() and len(nxt) < 60 and not nxt.endswith(_TERMINAL):
                     lines[i + 1] = ""  # wrapped chapter title
                     sections.extend_last(nxt)
                 continue
-            if prev_ends and heading_like and (_PARAGRAPH.match(line) or _BOX.match(line)):
+            if not structured and prev_ends and heading_like and (_PARAGRAPH.match(line) or _BOX.match(line)):
                 flush()
                 sections.push(2, re.sub(r"\s+", " ", line))
                 continue
@@ -220,7 +227,8 @@ def document_sentences(doc: Document, lexicon: Lexicon) -> list[Sentence]:
                 prev_ends = True
                 continue
             if (
-                prev_ends
+                not structured
+                and prev_ends
                 and heading_like
                 and line[0].isupper()
                 and len(line) < 70

@@ -24,7 +24,7 @@ from .text import parse_numbers
 from .types import Chunk, Fact, Period, Place, SentenceInfo, SourceInfo
 
 # Version of what `annotate_chunk` writes: part of every source version, so a change re-annotates.
-FACTS_VERSION = 8
+FACTS_VERSION = 9
 
 _CLAUSE = re.compile(r"[;:]\s|,\s+|\s(?:en|maar|terwijl|waarvan|waarbij|tegenover|oftewel)\s|\s[–-]\s")
 _NUMERIC_CELL = re.compile(r"^[-+−]?\s*\d")
@@ -33,6 +33,11 @@ _SCALE_HEADER = re.compile(r"\(\s*x\s*([\d .]+)\)", re.IGNORECASE)
 _PERIOD_HEADER = re.compile(r"perio|jaar|kwartaal|maand|datum", re.IGNORECASE)
 _PLACE_HEADER = re.compile(r"regio|gemeente|provincie|plaats|gebied|land", re.IGNORECASE)
 _PLACE_KINDS = {"gemeente": "municipality", "provincie": "province", "regio": "region"}
+# CBS StatLine names a region with its kind: "Drenthe (PV)", "Tynaarlo (GM)", "Groningen (gemeente)",
+# "Noord-Drenthe (CR)" (COROP area), "Noord-Nederland (LD)" (landsdeel). The code decides the reading of a
+# bare name, and a coded region the language file does not know is not the source's own region.
+_STATLINE_REGION = re.compile(r"\((PV|GM|gemeente|CR|LD)\)\s*$", re.IGNORECASE)
+_STATLINE_KINDS = {"pv": "province", "gm": "municipality", "gemeente": "municipality", "cr": "subregion"}
 
 
 def source_period(source: SourceInfo, lexicon: Lexicon) -> Period | None:
@@ -153,20 +158,26 @@ def _nearest(mentions: list[PeriodMention] | list[PlaceMention], pos: int, lo: i
 
 def row_facts(chunk: Chunk, source: SourceInfo, lexicon: Lexicon, default_period, default_place) -> list[Fact]:
     """Facts of a table row: one per numeric cell, with the row's period and place columns (or the
-    period in the column header, "aantal personen 2024"), else the source's."""
+    period in the column header, "aantal personen 2024"), else the source's. A StatLine region code
+    ("(GM)", "(PV)") says which reading of a place name is meant; a coded region the language file does
+    not know leaves the place unknown rather than the source's."""
     cells = chunk.cells
     label = cells[0][1] if cells else ""
     row_period = row_place = None
+    coded_elsewhere = False  # a StatLine region the language file does not know: the row is about another place
     for header, value in cells:
         if row_period is None and _PERIOD_HEADER.search(header):
             found = [m for m in find_periods(value, lexicon, source.published, infer_year=False) if m.period]
             row_period = found[0].period if found else None
-        if row_place is None and (_PLACE_HEADER.search(header) or header == cells[0][0]):
+        if row_place is None and not coded_elsewhere and (_PLACE_HEADER.search(header) or header == cells[0][0]):
             places = lexicon.places.find(value)
             row_place = places[0].place if places and len(places[0].place.name) >= 3 else None
-            kind = next((k for word, k in _PLACE_KINDS.items() if word in header.lower()), "")
+            code = _STATLINE_REGION.search(value)
+            kind = _STATLINE_KINDS.get(code.group(1).lower(), "") if code else ""
+            kind = kind or next((k for word, k in _PLACE_KINDS.items() if word in header.lower()), "")
             if row_place is not None and kind:
                 row_place = lexicon.places.reading(row_place, kind)
+            coded_elsewhere = row_place is None and code is not None
     facts = []
     for header, value in cells[1:]:
         if not _NUMERIC_CELL.match(value) or _PERIOD_HEADER.search(header) and not _PERCENT_HEADER.search(header):
@@ -192,7 +203,7 @@ def row_facts(chunk: Chunk, source: SourceInfo, lexicon: Lexicon, default_period
                 measure=measure,
                 measure_terms=lexicon.terms(f"{measure} {label}"),
                 period=period,
-                place=row_place or default_place,
+                place=row_place or (None if coded_elsewhere else default_place),
                 source_id=source.id,
                 published=source.published,
                 chunk_id=chunk.id,

@@ -88,7 +88,7 @@ def ingest(
             report.chunks[st.source.id] = previous["chunks"]
             continue
         try:
-            doc = load_document(st)
+            doc = load_document(st, settings.sources.max_file_bytes)
             chunks = chunk_document(doc, settings.chunking, lexicon)
             if not chunks:
                 raise CorpusError(f"{st.path.name} produced no text passages.")

@@ -26,6 +26,18 @@ class ChunkingSettings(BaseModel):
     )
 
 
+class SourceSettings(BaseModel):
+    max_file_mb: float = Field(
+        50,
+        gt=0,
+        description="Largest source file ingest reads, in MB (1024 x 1024 bytes); a larger one is refused unread.",
+    )
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+
 class RetrievalSettings(BaseModel):
     k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
     candidates: int = Field(
@@ -175,6 +187,7 @@ class Settings(BaseSettings):
     )
     today: date | None = Field(None, description="Date used to decide whether a source has expired (default: today).")
     audit_db: Path = Field(ROOT / "var" / "audit.sqlite3", description="SQLite file for the audit log and feedback.")
+    sources: SourceSettings = SourceSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()

@@ -1,8 +1,12 @@
-"""Approved sources: the manifest and the loaders for PDF, text/Markdown and CSV files.
+"""Approved sources: the manifest and one registry of loaders, a loader per file suffix.
 
 A source is citable only when it is approved, not expired and its file loads.
 Loaders return a `Document` whose pages carry the printed page label (PDF footer)
 and text with line wraps and hyphenation repaired.
+
+A new format plugs in with `@register(".ext", content=...)` on a function
+`(raw: bytes, path: Path, info: SourceInfo) -> list[Page]`; `content` says what the file's
+bytes must be (see `sniff`), checked before the loader runs.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ import hashlib
 import io
 import re
 import tomllib
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 from pydantic import ValidationError
 
@@ -76,27 +82,163 @@ def load_manifest(manifest_path: Path, today: date) -> list[SourceStatus]:
 
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The file's hash, read in blocks (a file too large to load is never held in memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
-def load_document(status: SourceStatus) -> Document:
-    """Load one source file into pages; raise CorpusError with the file and the reason."""
+# Past this a source is refused before it is read (the `sources.max_file_mb` setting; ingest passes it).
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+
+Loader = Callable[[bytes, Path, SourceInfo], list[Page]]
+
+
+@dataclass(frozen=True)
+class Format:
+    load: Loader
+    content: str  # what `sniff` must find in the file's bytes: "pdf", "text", "docx", "xlsx"
+
+
+LOADERS: dict[str, Format] = {}
+
+
+def register(*suffixes: str, content: str) -> Callable[[Loader], Loader]:
+    """Register a loader for file suffixes (".docx"); `content` is the kind of bytes it accepts."""
+
+    def add(load: Loader) -> Loader:
+        for suffix in suffixes:
+            LOADERS[suffix] = Format(load, content)
+        return load
+
+    return add
+
+
+def load_document(status: SourceStatus, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:
+    """Load one source file into pages; raise CorpusError with the file and the reason.
+
+    Before any loader runs: the suffix must be registered, the file at most `max_bytes` (checked on the
+    file's size, then on a read bounded by it), and its bytes what the suffix promises (`sniff`)."""
     path = status.path
     suffix = path.suffix.lower()
-    raw = path.read_bytes()
+    fmt = LOADERS.get(suffix)
+    if fmt is None:
+        raise CorpusError(
+            f"{path.name}: unsupported file type {suffix!r}; use {_suffix_list()}.",
+            f"Bestanden van het type {suffix or '(zonder extensie)'} kan de assistent niet lezen "
+            f"({path.name}). Gebruik {_suffix_list('of')}.",
+        )
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise _too_large(path, size, max_bytes)
+    with path.open("rb") as fh:
+        raw = fh.read(max_bytes + 1)
+    if len(raw) > max_bytes:  # grew since stat, or a device that reports no size
+        raise _too_large(path, len(raw), max_bytes, more=True)
     if not raw.strip():
         raise CorpusError(f"{path.name} is empty; replace it or remove it from the manifest.")
-    if suffix == ".pdf":
-        pages = _load_pdf(path)
-    elif suffix == ".txt":
-        pages = [Page(number="1", index=1, text=repair_lines(_decode(raw, path).splitlines()))]
-    elif suffix in {".md", ".markdown"}:
-        pages = [Page(number="1", index=1, text=repair_lines(markdown_lines(_decode(raw, path))))]
-    elif suffix == ".csv":
-        pages = _load_csv(raw, path, status.source)
-    else:
-        raise CorpusError(f"{path.name}: unsupported file type {suffix!r}; use .pdf, .txt, .md or .csv.")
+    _check_content(raw, path, fmt.content, max_bytes)
+    pages = fmt.load(raw, path, status.source)
     return Document(source=status.source, pages=pages, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _too_large(path: Path, size: int, max_bytes: int, more: bool = False) -> CorpusError:
+    at_least = ("more than ", "meer dan ") if more else ("", "")
+    return CorpusError(
+        f"{path.name} is {at_least[0]}{_size(size)}, above the limit of {_size(max_bytes)} "
+        "(ASSISTANT_SOURCES__MAX_FILE_MB); split or compress it, or raise the limit.",
+        f"Het bestand {path.name} is te groot ({at_least[1]}{_size(size, nl=True)}; de grens is "
+        f"{_size(max_bytes, nl=True)}). Splits of verklein het bestand.",
+    )
+
+
+def _size(n: int, nl: bool = False) -> str:
+    """50 MB, 60.0 MB, 1,048 bytes; Dutch: 60,0 MB, 1.048 bytes."""
+    if n % 2**20 == 0:
+        text = f"{n // 2**20:,} MB"
+    elif n >= 2**20:
+        text = f"{n / 2**20:,.1f} MB"
+    else:
+        text = f"{n:,} bytes"
+    return text.translate(str.maketrans(",.", ".,")) if nl else text
+
+
+# What a file's first bytes say it is, in English (logs) and Dutch (the content team).
+CONTENT_NAMES = {
+    "pdf": ("a PDF", "een PDF"),
+    "docx": ("a Word document (.docx)", "een Word-document (.docx)"),
+    "xlsx": ("an Excel workbook (.xlsx)", "een Excel-werkmap (.xlsx)"),
+    "text": ("text", "tekst"),
+    "exe": ("a Windows program (.exe)", "een Windows-programma (.exe)"),
+    "ole": (
+        "a password-protected or old-format Office file (.doc, .xls)",
+        "een met een wachtwoord beveiligd of oud Office-bestand (.doc, .xls)",
+    ),
+    "zip": ("a zip archive", "een zip-archief"),
+    "image": ("an image", "een afbeelding"),
+    "binary": ("binary data, not text", "geen tekst maar binaire gegevens"),
+}
+_SIGNATURES = (
+    (b"MZ", "exe"),
+    (b"\x7fELF", "exe"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
+    (b"\x89PNG", "image"),
+    (b"\xff\xd8\xff", "image"),
+    (b"GIF8", "image"),
+)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def sniff(raw: bytes) -> str:
+    """What the bytes are, by their magic numbers: a key of CONTENT_NAMES. A zip is "docx" or "xlsx"
+    when it holds Word's word/ or Excel's xl/ part; text is anything without NUL bytes near the start."""
+    if raw.lstrip(b" \t\r\n\f").startswith(b"%PDF-"):
+        return "pdf"
+    if raw.startswith(b"PK\x03\x04"):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(raw)).namelist()
+        except (zipfile.BadZipFile, ValueError):
+            return "zip"
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        return "zip"
+    for signature, kind in _SIGNATURES:
+        # a program's header holds NUL bytes at once: a text that happens to start with "MZ" is no program
+        if raw.startswith(signature) and (kind != "exe" or b"\x00" in raw[:64]):
+            return kind
+    if raw.startswith(_UTF16_BOMS):
+        return "text"  # read as text, so the decoder says to save it as UTF-8
+    return "binary" if b"\x00" in raw[:8192] else "text"
+
+
+def _check_content(raw: bytes, path: Path, expected: str, max_bytes: int) -> None:
+    found = sniff(raw)
+    if expected == "pdf" and b"%PDF-" in raw[:1024]:
+        found = "pdf"  # readers accept a PDF header after up to 1 kB of junk (a mail gateway's prefix)
+    if found != expected:
+        (want, want_nl), (got, got_nl) = CONTENT_NAMES[expected], CONTENT_NAMES[found]
+        raise CorpusError(
+            f"{path.name} should be {want} but its content is {got}; replace it with the real file "
+            "or give it the suffix of what it is.",
+            f"Het bestand {path.name} hoort {want_nl} te zijn, maar is {got_nl}. Vervang het door het juiste bestand.",
+        )
+    if found in ("docx", "xlsx"):  # a zip bomb would be inflated by the loader
+        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(raw)).infolist())
+        if unpacked > 10 * max_bytes:
+            raise CorpusError(
+                f"{path.name} unpacks to {unpacked / 2**20:.0f} MB, more than ten times the file limit; "
+                "refused as a possible zip bomb.",
+                f"Het bestand {path.name} is uitgepakt te groot ({unpacked / 2**20:.0f} MB) en wordt niet gelezen.",
+            )
+
+
+def _suffix_list(last: str = "or") -> str:
+    suffixes = sorted(LOADERS)
+    return ", ".join(suffixes[:-1]) + f" {last} {suffixes[-1]}" if len(suffixes) > 1 else "".join(suffixes)
 
 
 def _decode(raw: bytes, path: Path) -> str:
@@ -106,14 +248,18 @@ def _decode(raw: bytes, path: Path) -> str:
         raise CorpusError(f"{path.name} is not UTF-8 (byte {exc.start}); save it as UTF-8 and ingest again.") from exc
 
 
-def _load_pdf(path: Path) -> list[Page]:
+@register(".pdf", content="pdf")
+def _load_pdf(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted:
-            raise CorpusError(f"{path.name} is encrypted; provide an unprotected copy.")
+            raise CorpusError(
+                f"{path.name} is encrypted; provide an unprotected copy.",
+                f"Het bestand {path.name} is beveiligd met een wachtwoord. Lever een onbeveiligde versie aan.",
+            )
         raw_pages = [p.extract_text() or "" for p in reader.pages]
     except CorpusError:
         raise
@@ -134,6 +280,16 @@ def _load_pdf(path: Path) -> list[Page]:
         lines = [ln for ln in lines if not _URL_LINE.match(ln)]
         pages.append(Page(number=label, index=i, text=repair_lines(lines, vocabulary)))
     return pages
+
+
+@register(".txt", content="text")
+def _load_text(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
+    return [Page(number="1", index=1, text=repair_lines(_decode(raw, path).splitlines()))]
+
+
+@register(".md", ".markdown", content="text")
+def _load_markdown(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
+    return [Page(number="1", index=1, text=repair_lines(markdown_lines(_decode(raw, path))))]
 
 
 def repair_lines(lines: list[str], vocabulary: set[str] | None = None) -> str:
@@ -189,9 +345,7 @@ def markdown_lines(text: str) -> list[str]:
             if header is None:
                 header = cells
                 continue
-            rest = "; ".join(f"{h} {c}" for h, c in zip(header[1:], cells[1:]) if c)
-            out.append(f"{cells[0]}: {rest}." if rest else f"{cells[0]}.")
-            out.append("")
+            out += [row_sentence(header, cells), ""]
             continue
         header = None
         if m := _MD_HEADING.match(line):
@@ -203,9 +357,16 @@ def markdown_lines(text: str) -> list[str]:
     return out
 
 
+def row_sentence(header: list[str], cells: list[str]) -> str:
+    """A table row inside a text as one sentence, "label: header value; header value.", so that each figure
+    stands in one clause with what it counts (facts.py splits clauses at ":" and ";")."""
+    rest = "; ".join(f"{h} {c}" for h, c in zip(header[1:], cells[1:]) if c)
+    return f"{cells[0]}: {rest}." if rest else f"{cells[0]}."
+
+
 # StatLine writes periods as codes: 2024KW02 (quarter), 2024JJ00 (year), 2024MM06 (month), 2024HJ01 (half).
 _PERIOD_CODE = re.compile(r"^(\d{4})([A-Z]{2})(\d{2})$")
-_KNOWN_CODES = {"KW", "JJ", "MM", "HJ"}
+_KNOWN_CODES = {"KW": range(1, 5), "JJ": range(0, 1), "MM": range(1, 13), "HJ": range(1, 3)}  # numbers each takes
 _MISSING = {".": "ontbreekt", "x": "geheim", "-": "nihil"}
 
 
@@ -221,6 +382,7 @@ def _csv_rows(text: str, path: Path) -> list[list[str]]:
     return [r for r in rows if any(c.strip() for c in r)]
 
 
+@register(".csv", content="text")
 def _load_csv(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
     """Each data row becomes one page-like block that names table, row, columns, unit and period,
     with its cells kept for the facts. A StatLine export's metadata lines (single cells above and
@@ -231,24 +393,38 @@ def _load_csv(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
     if len(table) < 2 or width < 2:
         raise CorpusError(f"{path.name} needs a header row and at least one data row.")
     header, data = table[0], table[1:]
+    return table_pages(header, [TableRow(r, f"rij {n}", f"row {n + 1}") for n, r in enumerate(data, 1)], path, info)
+
+
+@dataclass(frozen=True)
+class TableRow:
+    cells: list[str]
+    page: str  # where a citation points: "rij 3" (CSV), "blad Vacatures, rij 5" (XLSX)
+    at: str  # the same for error messages: "row 4", "sheet 'Vacatures', row 5"
+
+
+def table_pages(
+    header: list[str], rows: list[TableRow], path: Path, info: SourceInfo, caption: str = "", first_index: int = 1
+) -> list[Page]:
+    """Each data row of a table (CSV, an XLSX sheet) as one page-like block that names the table
+    (`caption`, default the source's title), the row, its columns, unit and period, with its cells kept
+    for the facts."""
     pages = []
-    for n, row in enumerate(data, 1):
-        if len(row) != len(header):
-            raise CorpusError(f"{path.name}, row {n + 1}: {len(row)} cells, header has {len(header)}.")
-        values = [_cell(path, n, h, c) for h, c in zip(header, row)]
+    meta = "; ".join(x for x in (info.period and f"periode: {info.period}", info.unit and f"eenheid: {info.unit}") if x)
+    for i, row in enumerate(rows):
+        if len(row.cells) != len(header):
+            raise CorpusError(f"{path.name}, {row.at}: {len(row.cells)} cells, header has {len(header)}.")
+        values = [_cell(path, row.at, h, c) for h, c in zip(header, row.cells)]
         cells = "; ".join(f"{_header(h)}: {v}" for h, v in zip(header[1:], values[1:]) if v)
-        meta = "; ".join(
-            x for x in (info.period and f"periode: {info.period}", info.unit and f"eenheid: {info.unit}") if x
-        )
-        line = f"{info.title}. {_header(header[0])}: {values[0]}. {cells}."
+        line = f"{caption or info.title}. {_header(header[0])}: {values[0]}. {cells}."
         if meta:
             line += f" ({meta})"
-        pairs = [[_header(h), c.strip()] for h, c in zip(header, row)]
-        pages.append(Page(number=f"rij {n}", index=n, text=line, cells=pairs))
+        pairs = [[_header(h), c.strip()] for h, c in zip(header, row.cells)]
+        pages.append(Page(number=row.page, index=first_index + i, text=line, cells=pairs))
     return pages
 
 
-def _cell(path: Path, n: int, header: str, value: str) -> str:
+def _cell(path: Path, at: str, header: str, value: str) -> str:
     """A cell as the passage shows it: a StatLine period code with its reading, a missing mark written out."""
     value = value.strip()
     if value in _MISSING:
@@ -258,10 +434,10 @@ def _cell(path: Path, n: int, header: str, value: str) -> str:
     m = _PERIOD_CODE.match(value)
     if m and "period" in header.lower():
         year, code, num = int(m.group(1)), m.group(2), int(m.group(3))
-        if code not in _KNOWN_CODES:
+        if num not in _KNOWN_CODES.get(code, ()):
             raise CorpusError(
-                f"{path.name}, row {n + 1}: unknown StatLine period code {value!r}; "
-                "expected YYYYKWnn, YYYYJJ00, YYYYMMnn or YYYYHJnn."
+                f"{path.name}, {at}: unknown StatLine period code {value!r}; "
+                "expected YYYYKW01-04, YYYYJJ00, YYYYMM01-12 or YYYYHJ01-02."
             )
         return f"{value} ({_code_label(year, code, num)})"
     return value
@@ -280,3 +456,86 @@ def _code_label(year: int, code: str, num: int) -> str:
 
 def _header(name: str) -> str:
     return name.strip().replace("_", " ")
+
+
+# ------------------------------------------------------------------ formats read by a library (readers.py)
+
+
+@register(".docx", content="docx")
+def _load_docx(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
+    """A Word document. Its headings (Title, Heading 1-9 / Kop 1-9) are the section of the text under them,
+    and a citation's main location. Word has no fixed pages: the page is the one Word recorded when it last
+    laid the file out (as an advisor opening it in Word sees it); a file with no such record (written by
+    another program) counts its hard page breaks, and is one page "1" without them. Tables are read row by
+    row into sentences (`row_sentence`)."""
+    from .readers import read_docx
+
+    return _structured_pages(read_docx(raw, path.name), path)
+
+
+@register(".html", ".htm", content="text")
+def _load_html(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
+    """A saved web page: its main text only (trafilatura leaves out navigation, header and footer), with its
+    headings as sections. A web page has no pages: every passage is page "1" and the section locates it."""
+    from .readers import read_html
+
+    return _structured_pages(read_html(raw, path.name), path)
+
+
+@register(".xlsx", content="xlsx")
+def _load_xlsx(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
+    """An Excel workbook: one table per visible sheet (its first row of two or more cells is the header;
+    single cells above and below, such as a title or a note, are skipped), each data row a citable row
+    like a CSV row, located as "blad <sheet>, rij <n>" with the spreadsheet's own row number."""
+    from .readers import read_xlsx
+
+    pages: list[Page] = []
+    for sheet in read_xlsx(raw, path.name):
+        table = [(n, cells) for n, cells in sheet.rows if len(cells) > 1]
+        if len(table) < 2:
+            continue  # a sheet of notes, or a header without rows
+        header = table[0][1]
+        rows = [
+            TableRow(
+                cells + [""] * (len(header) - len(cells)),
+                f"blad {sheet.name}, rij {n}",
+                f"sheet {sheet.name!r}, row {n}",
+            )
+            for n, cells in table[1:]
+        ]
+        pages += table_pages(header, rows, path, info, f"{info.title}, blad {sheet.name}", len(pages) + 1)
+    if not pages:
+        raise CorpusError(f"{path.name} has no sheet with a header row and at least one data row.")
+    return pages
+
+
+def _structured_pages(blocks, path: Path) -> list[Page]:
+    """Pages cut at every heading and every page change, each with the heading path it stands under as its
+    `section` (the chunker uses it as is): one paragraph, list item ("◼ ") or table row per line."""
+    pages: list[Page] = []
+    stack: list[tuple[int, str]] = []
+    lines: list[str] = []
+    page = 0
+
+    def close() -> None:
+        if lines:
+            section = " › ".join(title for _, title in stack)
+            pages.append(Page(number=str(page), index=len(pages) + 1, text="\n".join(lines), section=section))
+            lines.clear()
+
+    for block in blocks:
+        if block.kind == "heading":
+            close()
+            stack = [(level, title) for level, title in stack if level < block.level] + [(block.level, block.text)]
+            continue
+        if block.page != page:
+            close()
+            page = block.page
+        if block.kind == "table":
+            lines += [x for row in block.rows[1:] for x in (row_sentence(block.rows[0], row), "")]
+        else:
+            lines += [f"◼ {block.text}" if block.kind == "item" else block.text, ""]
+    close()
+    if not pages:
+        raise CorpusError(f"{path.name} has no text (empty, or only headings); replace the file.")
+    return pages

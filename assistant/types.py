@@ -50,6 +50,9 @@ class Page(BaseModel):
     index: int  # physical position, 1-based
     text: str
     cells: list[list[str]] = Field(default_factory=list)  # table rows: [header, value] per column
+    # The heading path the text stands under, when the file's structure says it (DOCX, HTML: "A › B");
+    # None: the chunker finds the headings in the text itself (PDF, text, Markdown).
+    section: str | None = None
 
 
 class Document(BaseModel):

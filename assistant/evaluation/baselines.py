@@ -196,7 +196,7 @@ class LangChainNaive:
         pages: list[Document] = []
         for status in load_manifest(settings.manifest_path, settings.effective_today()):
             if status.usable:
-                doc = load_document(status)
+                doc = load_document(status, settings.sources.max_file_bytes)
                 self.sources[doc.source.id] = doc.source
                 pages += [
                     Document(page_content=p.text, metadata={"source_id": doc.source.id, "page": p.number})
