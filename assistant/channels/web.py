@@ -48,7 +48,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..audit import AuditLog, Rating
-from ..errors import AssistantError, BackendError, ConfigError, CorpusError, IndexNotBuiltError, QuestionError
+from ..errors import (
+    AssistantError,
+    BackendError,
+    ConfigError,
+    CorpusError,
+    IndexNotBuiltError,
+    QuestionError,
+    StoreUnavailable,
+)
 from ..index import state_summary
 from ..settings import Settings
 from ..sources import load_manifest
@@ -64,6 +72,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 ERROR_STATUS: dict[type[AssistantError], tuple[int, str]] = {
     QuestionError: (400, "invalid_question"),
     IndexNotBuiltError: (503, "index_not_built"),
+    StoreUnavailable: (503, "store_unavailable"),
     ConfigError: (500, "config_error"),
     CorpusError: (500, "corpus_error"),
     BackendError: (500, "backend_error"),
@@ -638,7 +647,7 @@ def _field_message(error: dict[str, Any]) -> str:
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """The web app: chat page, API, probes; then every other channel's `mount(app, services)`."""
-    services = services or Services(settings, AuditLog(settings.audit_db))
+    services = services or Services(settings, AuditLog.from_settings(settings))
     app = FastAPI(
         title="Arbeidsmarkt-assistent",
         version="0.1.0",
@@ -691,7 +700,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     """Build the index if it is missing, then serve the chat page and the API with uvicorn."""
     import uvicorn
 
-    services = Services(settings, AuditLog(settings.audit_db))
+    services = Services(settings, AuditLog.from_settings(settings))
     ensure_index(services)
     uvicorn.run(create_app(settings, services), host=host, port=port, log_level="info")
 
