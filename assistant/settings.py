@@ -191,6 +191,11 @@ class Settings(BaseSettings):
     audit_flush_s: float = Field(
         30.0, gt=0, le=3600, description="Seconds between attempts to write spooled audit rows to the database."
     )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL (redis://host:6379/0) for Slack/Teams replay protection and the rate limits, shared "
+        "by every server process; unset: kept in this process's memory.",
+    )
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()

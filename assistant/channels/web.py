@@ -29,10 +29,8 @@ import hmac
 import json
 import logging
 import re
-import threading
 import time
 import uuid
-from collections import deque
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -60,6 +58,7 @@ from ..errors import (
 from ..index import state_summary
 from ..settings import Settings
 from ..sources import load_manifest
+from ..state import RateLimiter
 from ..types import Answer, SourceInfo
 from . import Services, channel_mounts
 
@@ -225,29 +224,6 @@ SSE_EVENT_SCHEMA = {
 # ---------------------------------------------------------------- access and limits
 
 
-class RateLimiter:
-    """At most `per_minute` requests per client key in any sliding 60-second window."""
-
-    def __init__(self, per_minute: int, window: float = 60.0):
-        self.per_minute, self.window = per_minute, window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key: str) -> float:
-        """Count a request; returns 0 when allowed, else the seconds until the next one is."""
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and now - hits[0] >= self.window:
-                hits.popleft()
-            if len(hits) >= self.per_minute:
-                return self.window - (now - hits[0])
-            hits.append(now)
-            if len(self._hits) > 10_000:  # forget idle clients so the table stays small
-                self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] < self.window}
-            return 0.0
-
-
 class BodyLimit:
     """ASGI middleware: refuse request bodies over `max_bytes` with 413, whether declared or streamed.
 
@@ -320,7 +296,7 @@ def _access(request: Request, credentials: HTTPAuthorizationCredentials | None =
         client = "key:" + given
     else:
         client = "ip:" + (request.client.host if request.client else "?")
-    wait = request.app.state.limiter.check(client)
+    wait = _rate_wait(request.app, client)
     if wait:
         seconds = max(1, round(wait))
         raise ApiError(
@@ -330,6 +306,22 @@ def _access(request: Request, credentials: HTTPAuthorizationCredentials | None =
             {"Retry-After": str(seconds)},
         )
     return client
+
+
+def _rate_wait(app: FastAPI, client: str) -> float:
+    """Count the request against the limit shared by every server process (`Services.state`)."""
+    services: Services = app.state.services
+    try:
+        return services.state.hit("web", client, services.settings.web.rate_limit_per_minute, 60.0)
+    except StoreUnavailable as exc:
+        # Fail open, to this process's own count: the web API is behind API keys (or on the office network),
+        # and its limit guards capacity, not identity, so a Redis outage should not stop advisors' answers.
+        # Each process still limits what it sees; signed Slack/Teams requests fail closed instead.
+        now = time.monotonic()
+        if now - app.state.limit_warned > 60:
+            app.state.limit_warned = now
+            log.warning("Rate limit counted per process: the shared store is unreachable. %s", exc)
+        return app.state.limiter.check(client)
 
 
 # ---------------------------------------------------------------- API routes
@@ -661,7 +653,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = services
-    app.state.limiter = RateLimiter(settings.web.rate_limit_per_minute)
+    app.state.limiter = RateLimiter(settings.web.rate_limit_per_minute)  # used while the shared store is away
+    app.state.limit_warned = float("-inf")
     _add_error_handlers(app)
     app.include_router(api)
     _add_pages_and_probes(app)
