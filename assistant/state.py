@@ -18,7 +18,7 @@ import hashlib
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import ConfigError, StoreUnavailable
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 
+@runtime_checkable
 class SharedState(Protocol):
     def first_seen(self, kind: str, key: str, ttl_s: float) -> bool:
         """Remember `key` (of a `kind`: "slack-signature", "slack-event", ...) for `ttl_s` seconds. True the

@@ -1,5 +1,5 @@
 """Audit log: what `Services.answer` records for every channel, feedback, conversations,
-exports, and the `assistant audit` command that lists and exports them."""
+exports, and the `assistant audit` command that lists and exports them, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -26,10 +26,24 @@ def audit_path(tmp_path):
     return tmp_path / "audit.sqlite3"  # the path ASSISTANT_AUDIT_DB points at (conftest), so the CLI reads it too
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def audit_target(request, audit_path, monkeypatch):
+    """Every test below on both databases of the one schema: the SQLite file and a real PostgreSQL
+    (tests/servers.py; the CLI finds it through ASSISTANT_DATABASE_URL)."""
+    if request.param == "sqlite":
+        return audit_path
+    url = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("ASSISTANT_DATABASE_URL", url)
+    return url
+
+
 @pytest.fixture
-def services(index_settings, assistant, audit_path) -> Services:
-    settings = index_settings.model_copy(update={"audit_db": audit_path})
-    return Services(settings, AuditLog(audit_path), _assistant=assistant)
+def services(index_settings, assistant, audit_path, audit_target) -> Services:
+    url = audit_target if isinstance(audit_target, str) else None
+    settings = index_settings.model_copy(update={"audit_db": audit_path, "database_url": url})
+    audit = AuditLog(audit_target, audit_path.with_name("spool.sqlite3"))
+    assert audit.dialect == ("postgresql" if url else "sqlite")
+    return Services(settings, audit, _assistant=assistant)
 
 
 def test_answer_is_recorded_with_citations_versions_timings_and_channel(services, assistant):
