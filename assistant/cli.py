@@ -293,7 +293,7 @@ def audit(limit: int, fmt: str | None, out: Path | None) -> None:
     """
     from .audit import AuditLog
 
-    log = AuditLog(Settings().audit_db)
+    log = AuditLog.from_settings(Settings())
     if fmt:
         data = log.export(fmt, limit)
         if out:

@@ -6,6 +6,7 @@
     ├── IndexNotBuiltError   no index for the current settings; run `assistant ingest`
     ├── QuestionError        the question itself is unusable (empty, too long)
     └── BackendError         an embedder, vector store or generator failed
+        └── StoreUnavailable  a shared store (the audit database, Redis) cannot be reached
 
 Adapters wrap library errors (pypdf, chromadb, models) in one of these with
 `raise ... from exc`; each channel catches `AssistantError` once. `message_nl` is
@@ -42,3 +43,7 @@ class QuestionError(AssistantError):
 
 class BackendError(AssistantError):
     message_nl = "Een onderdeel van de assistent reageert niet. Probeer het later opnieuw."
+
+
+class StoreUnavailable(BackendError):
+    message_nl = "De gedeelde opslag van de assistent is even niet bereikbaar. Probeer het over enkele minuten opnieuw."

@@ -186,7 +186,28 @@ class Settings(BaseSettings):
         description="Fitted weights and thresholds, one JSON file per embedder, written by `assistant tune`.",
     )
     today: date | None = Field(None, description="Date used to decide whether a source has expired (default: today).")
-    audit_db: Path = Field(ROOT / "var" / "audit.sqlite3", description="SQLite file for the audit log and feedback.")
+    audit_db: Path = Field(
+        ROOT / "var" / "audit.sqlite3",
+        description="SQLite file for the audit log, feedback and conversations (when database_url is unset).",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of a shared database for the audit log, feedback and conversations, e.g. "
+        "postgresql+psycopg://user:pass@host/db; unset: the embedded SQLite file audit_db.",
+    )
+    audit_spool: Path | None = Field(
+        None,
+        description="Local SQLite file where audit rows wait while the database is unreachable "
+        "(default: audit-spool.sqlite3 beside audit_db).",
+    )
+    audit_flush_s: float = Field(
+        30.0, gt=0, le=3600, description="Seconds between attempts to write spooled audit rows to the database."
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL (redis://host:6379/0) for Slack/Teams replay protection and the rate limits, shared "
+        "by every server process; unset: kept in this process's memory.",
+    )
     sources: SourceSettings = SourceSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

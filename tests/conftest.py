@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from servers import postgres_server, postgres_url, redis_server, redis_url  # noqa: F401  (real servers, fixtures)
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
@@ -56,6 +57,8 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("ASSISTANT_AUDIT_DB", str(tmp_path / "audit.sqlite3"))
     monkeypatch.delenv("ASSISTANT_CHROMA_URL", raising=False)
+    for shared in ("ASSISTANT_DATABASE_URL", "ASSISTANT_REDIS_URL", "ASSISTANT_AUDIT_SPOOL"):
+        monkeypatch.delenv(shared, raising=False)  # the embedded defaults unless a test asks for servers
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """Audit log: what `Services.answer` records for every channel, feedback, conversations,
-exports, and the `assistant audit` command that lists and exports them."""
+exports, and the `assistant audit` command that lists and exports them, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from assistant.audit import RATINGS, AuditLog
 from assistant.channels import Services
 from assistant.cli import main
 from assistant.errors import QuestionError
+from assistant.types import Answer
 
 FACTUAL = "Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"
 PREDICTION = "Wat is jouw eigen voorspelling voor het aantal vacatures in Groningen in 2031?"
@@ -25,10 +26,24 @@ def audit_path(tmp_path):
     return tmp_path / "audit.sqlite3"  # the path ASSISTANT_AUDIT_DB points at (conftest), so the CLI reads it too
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def audit_target(request, audit_path, monkeypatch):
+    """Every test below on both databases of the one schema: the SQLite file and a real PostgreSQL
+    (tests/servers.py; the CLI finds it through ASSISTANT_DATABASE_URL)."""
+    if request.param == "sqlite":
+        return audit_path
+    url = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("ASSISTANT_DATABASE_URL", url)
+    return url
+
+
 @pytest.fixture
-def services(index_settings, assistant, audit_path) -> Services:
-    settings = index_settings.model_copy(update={"audit_db": audit_path})
-    return Services(settings, AuditLog(audit_path), _assistant=assistant)
+def services(index_settings, assistant, audit_path, audit_target) -> Services:
+    url = audit_target if isinstance(audit_target, str) else None
+    settings = index_settings.model_copy(update={"audit_db": audit_path, "database_url": url})
+    audit = AuditLog(audit_target, audit_path.with_name("spool.sqlite3"))
+    assert audit.dialect == ("postgresql" if url else "sqlite")
+    return Services(settings, audit, _assistant=assistant)
 
 
 def test_answer_is_recorded_with_citations_versions_timings_and_channel(services, assistant):
@@ -152,3 +167,46 @@ def test_cli_audit_lists_and_exports(services, tmp_path):
     assert written.exit_code == 0 and str(out) in written.output.replace("\n", "")
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == 1 and rows[0]["refusal_reason"] == "prediction"
+
+
+def test_existing_feedback_table_gets_its_uid_column_and_old_rows_stay(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE answers (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, channel TEXT NOT NULL,"
+        " conversation_id TEXT, question TEXT NOT NULL, answer TEXT NOT NULL, refused INTEGER NOT NULL,"
+        " refusal_reason TEXT, citations TEXT NOT NULL, timings TEXT NOT NULL);"
+        "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, answer_id TEXT NOT NULL REFERENCES answers(id),"
+        " created_at TEXT NOT NULL, rating TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', channel TEXT NOT NULL"
+        " DEFAULT '');"
+        "INSERT INTO answers VALUES ('a1', '2025-01-01T00:00:00', 'web', NULL, 'v', 'a', 1, 'prediction', '[]', '{}');"
+        "INSERT INTO feedback (answer_id, created_at, rating) VALUES ('a1', '2025-01-01T00:00:01', 'helpful');"
+    )
+    db.commit()
+    db.close()
+    audit = AuditLog(path)
+    audit.feedback("a1", "not_helpful", "nieuw")
+    (record,) = audit.recent(5)
+    assert record["refused"] is True and record["citations"] == [] and record["timings"] == {}
+    assert [(f["rating"], f["note"]) for f in record["feedback"]] == [("helpful", ""), ("not_helpful", "nieuw")]
+    uids = [r[0] for r in sqlite3.connect(path).execute("SELECT uid FROM feedback ORDER BY id")]
+    assert uids[0] is None and len(uids[1]) == 32  # old rows keep no uid; new rows get one
+
+
+def test_every_row_written_while_the_database_is_unreachable_waits_in_the_spool(tmp_path):
+    """The spool with the embedded database: a file that cannot be opened as the database spools, like a
+    stopped server does (the PostgreSQL case: tests/test_shared_state.py)."""
+    blocked = tmp_path / "db"
+    audit = AuditLog(blocked / "audit.sqlite3", tmp_path / "spool.sqlite3", retry_s=0)
+    answer = Answer(question="Hoeveel?", answer="Veel. [1]", timings_ms={"total_ms": 1.0})
+    first = audit.record(answer, "web", "c")
+    audit._db.dispose()  # close the pooled connection, as a server that went away does
+    blocked.rename(tmp_path / "moved")
+    blocked.write_text("no folder here")  # the database's folder is now a file: it cannot be opened
+    second = audit.record(answer, "web", "c")
+    assert audit.pending == 1 and audit.history("c") == ["Hoeveel?"]  # only what the spool holds
+    blocked.unlink()
+    (tmp_path / "moved").rename(blocked)
+    third = audit.record(answer, "web", "c")
+    assert audit.pending == 0
+    assert sorted(r["id"] for r in audit.recent(10)) == sorted([first, second, third])

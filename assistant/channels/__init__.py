@@ -15,6 +15,7 @@ from typing import Callable
 from ..audit import AuditLog
 from ..core import Assistant
 from ..settings import Settings
+from ..state import SharedState, get_state
 from ..types import Answer
 
 MOUNTED_CHANNELS = ("slack", "teams")
@@ -22,12 +23,18 @@ MOUNTED_CHANNELS = ("slack", "teams")
 
 @dataclass
 class Services:
-    """What every channel shares: settings, the assistant (once the index is ready) and the audit log."""
+    """What every channel shares: settings, the assistant (once the index is ready), the audit log, and the
+    state every server process must agree on (replay protection, rate limits; `state.py`)."""
 
     settings: Settings
     audit: AuditLog
     _assistant: Assistant | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    state: SharedState | None = None
+
+    def __post_init__(self) -> None:
+        if self.state is None:
+            self.state = get_state(self.settings)
 
     @property
     def assistant(self) -> Assistant:

@@ -8,8 +8,6 @@ long quotes are shortened, and what does not fit in one message moves to the nex
 from __future__ import annotations
 
 import re
-import threading
-import time
 from typing import Callable, Iterable, Sequence
 
 from ..types import Answer, Citation
@@ -40,6 +38,8 @@ FILE_HINT = (
     "Bijlagen kan ik niet lezen: ik beantwoord alleen vragen uit de goedgekeurde bronnen. Typ je vraag als tekst."
 )
 TIMEOUT_NOTE = "Het zoeken duurt langer dan verwacht. Stel je vraag over een minuut opnieuw."
+# a signed request whose replay check could not be made (Redis unreachable) is refused with this
+UNCHECKED_NOTE = "De assistent kan je bericht nu niet veilig controleren. Stel je vraag over een paar minuten opnieuw."
 
 QUOTE_CHARS = 280  # a quote is evidence, not the whole passage; the link leads to the rest
 _EMOJI_CODE = re.compile(r":(?:[a-z0-9_+\-']*[a-z][a-z0-9_+\-']*|[+\-]1):")  # :tada:, :+1:, not 10:30:00
@@ -136,31 +136,3 @@ def paginate(items: Sequence, fits: Callable[[list, int], bool]) -> list[list]:
     if page or not pages:
         pages.append(page)
     return pages
-
-
-class SeenCache:
-    """A set whose entries expire after `ttl` seconds (replay protection, retry de-duplication)."""
-
-    def __init__(self, ttl: float, max_entries: int = 50_000):
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def add(self, key: str) -> bool:
-        """Remember `key`; returns False when it was already seen within the last `ttl` seconds."""
-        now = time.monotonic()
-        with self._lock:
-            if len(self._seen) >= self.max_entries or len(self._seen) % 256 == 0:
-                self._expire(now)
-            seen_at = self._seen.get(key)
-            if seen_at is not None and now - seen_at < self.ttl:
-                return False
-            self._seen[key] = now
-            return True
-
-    def _expire(self, now: float) -> None:
-        for key in [k for k, t in self._seen.items() if now - t >= self.ttl]:
-            del self._seen[key]
-        while len(self._seen) >= self.max_entries:  # still full of fresh keys: drop the oldest
-            del self._seen[next(iter(self._seen))]

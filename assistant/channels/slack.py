@@ -4,9 +4,11 @@ One request URL serves the Events API (app_mention, message.im), the slash comma
 (/aimi vraag) and interactivity (feedback buttons). Every request is checked by bolt
 (signing secret, 5-minute window), then by `SlackChannel._guard`: a signature already
 seen is a replay (401), and an event id already answered is a Slack retry (acknowledged,
-not answered again). Slack gets its acknowledgement at once; the answer is posted in the
-thread afterwards from bolt's worker threads, through the Web API at
-settings.slack.api_base_url. With settings.slack.app_token set, the same app also runs
+not answered again). Both are remembered in `Services.state` (Redis when configured, so a
+replay sent to another server process is refused too); when that store cannot be asked,
+signed requests are refused (503) rather than risk answering a replay. Slack gets its
+acknowledgement at once; the answer is posted in the thread afterwards from bolt's worker
+threads, through the Web API at settings.slack.api_base_url. With settings.slack.app_token set, the same app also runs
 over Socket Mode (no public URL needed).
 
 Follow-ups in a thread share the conversation id "slack:{channel}:{thread_ts}", so the
@@ -29,7 +31,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import AssistantError, ConfigError
+from ..errors import AssistantError, ConfigError, StoreUnavailable
 from ..types import Answer
 from . import Services
 from .render import (
@@ -40,7 +42,6 @@ from .render import (
     FILE_HINT,
     QUOTE_CHARS,
     REFUSAL_TITLE,
-    SeenCache,
     clip,
     pack,
     paginate,
@@ -227,8 +228,7 @@ class SlackChannel:
             )
         self.services = services
         self.command = s.command
-        self.replays = SeenCache(REPLAY_WINDOW)
-        self.events = SeenCache(EVENT_TTL)
+        self.state = services.state
         base_url = s.api_base_url if s.api_base_url.endswith("/") else s.api_base_url + "/"
         self.client = WebClient(token=s.bot_token, base_url=base_url, timeout=15)
         self.app = App(
@@ -253,19 +253,32 @@ class SlackChannel:
     # -- request guard (after bolt's signature check, before authorization) --
 
     def _guard(self, req: BoltRequest, next: Callable[[], None]) -> BoltResponse | None:
+        try:
+            refused = self._seen_before(req)
+        except StoreUnavailable as exc:
+            # Fail closed: without the shared memory of seen requests a replay cannot be told from a first request.
+            # 503 makes Slack retry the delivery later, when the store may be back.
+            log.error("Refused a signed Slack request: its replay check could not be made. %s", exc)
+            return BoltResponse(status=503, body={"error": "replay protection unavailable"})
+        if refused is not None:
+            return refused
+        next()
+        return None
+
+    def _seen_before(self, req: BoltRequest) -> BoltResponse | None:
+        """The response for a replay or an already handled event; None for a request seen the first time."""
         if req.mode != "socket_mode":
             timestamp = req.headers.get("x-slack-request-timestamp", [""])[0]
             signature = req.headers.get("x-slack-signature", [""])[0]
-            if not self.replays.add(f"{timestamp}:{signature}"):
+            if not self.state.first_seen("slack-signature", f"{timestamp}:{signature}", REPLAY_WINDOW):
                 log.warning("Rejected a replayed Slack request (timestamp %s).", timestamp)
                 return BoltResponse(status=401, body={"error": "replayed request"})
         body = req.body or {}
         if body.get("type") == "event_callback" and body.get("event_id"):
-            if not self.events.add(body["event_id"]):
+            if not self.state.first_seen("slack-event", body["event_id"], EVENT_TTL):
                 retry = req.headers.get("x-slack-retry-num", ["-"])[0]
                 log.info("Slack event %s already handled (retry %s); not answering again.", body["event_id"], retry)
                 return BoltResponse(status=200, body="")
-        next()
         return None
 
     # -- listeners --

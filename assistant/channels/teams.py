@@ -4,7 +4,8 @@
   security token (`Authorization: HMAC base64(HMAC-SHA256(b64decode(token), body))`) and
   waits at most 5 seconds for the reply, which is the HTTP response itself: the answer and
   its sources as one Markdown message. Webhooks cannot receive button clicks, so there is
-  no feedback here.
+  no feedback here. A signature seen before (by any server process sharing `Services.state`)
+  is a replay and refused; when that store cannot be asked, the request is refused too (503).
 * Bot Framework bot, POST /api/teams/messages (botbuilder CloudAdapter): answers personal
   chats and channel @mentions with an Adaptive Card (answer or refusal, sources, feedback
   actions) posted back to the conversation's serviceUrl as a reply to the question.
@@ -38,7 +39,7 @@ from botbuilder.schema import Activity
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from ..errors import AssistantError, ConfigError
+from ..errors import AssistantError, ConfigError, StoreUnavailable
 from ..types import Answer, Citation
 from . import Services
 from .render import (
@@ -50,7 +51,7 @@ from .render import (
     QUOTE_CHARS,
     REFUSAL_TITLE,
     TIMEOUT_NOTE,
-    SeenCache,
+    UNCHECKED_NOTE,
     clip,
     paginate,
     question_words,
@@ -404,7 +405,6 @@ def _warm_up_on_startup(app: FastAPI, services: Services) -> None:
 
 def _mount_webhook(app: FastAPI, services: Services) -> None:
     secret = services.settings.teams.outgoing_webhook_secret
-    seen = SeenCache(2 * REPLAY_WINDOW)
     _warm_up_on_startup(app, services)
 
     def reply(text: str, status: int = 200) -> JSONResponse:
@@ -425,7 +425,16 @@ def _mount_webhook(app: FastAPI, services: Services) -> None:
             return reply("Ongeldig bericht.", 400)
         if not isinstance(payload, dict):
             return reply("Ongeldig bericht.", 400)
-        if not _activity_time_ok(payload) or not seen.add(authorization):
+        try:
+            # the signature is the nonce: seen by any server process within the window, it is a replay
+            fresh = _activity_time_ok(payload) and services.state.first_seen(
+                "teams-webhook", authorization, 2 * REPLAY_WINDOW
+            )
+        except StoreUnavailable as exc:
+            # fail closed: without the shared memory of seen requests a replay cannot be told from a first one
+            log.error("Refused a signed Teams webhook request: its replay check could not be made. %s", exc)
+            return reply(UNCHECKED_NOTE, 503)
+        if not fresh:
             log.warning("Rejected a stale or replayed Teams webhook request.")
             return reply("Verlopen of herhaald verzoek.", 401)
         if payload.get("type", "message") != "message":

@@ -29,10 +29,8 @@ import hmac
 import json
 import logging
 import re
-import threading
 import time
 import uuid
-from collections import deque
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -48,10 +46,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..audit import AuditLog, Rating
-from ..errors import AssistantError, BackendError, ConfigError, CorpusError, IndexNotBuiltError, QuestionError
+from ..errors import (
+    AssistantError,
+    BackendError,
+    ConfigError,
+    CorpusError,
+    IndexNotBuiltError,
+    QuestionError,
+    StoreUnavailable,
+)
 from ..index import state_summary
 from ..settings import Settings
 from ..sources import load_manifest
+from ..state import RateLimiter
 from ..types import Answer, SourceInfo
 from . import Services, channel_mounts
 
@@ -64,6 +71,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 ERROR_STATUS: dict[type[AssistantError], tuple[int, str]] = {
     QuestionError: (400, "invalid_question"),
     IndexNotBuiltError: (503, "index_not_built"),
+    StoreUnavailable: (503, "store_unavailable"),
     ConfigError: (500, "config_error"),
     CorpusError: (500, "corpus_error"),
     BackendError: (500, "backend_error"),
@@ -216,29 +224,6 @@ SSE_EVENT_SCHEMA = {
 # ---------------------------------------------------------------- access and limits
 
 
-class RateLimiter:
-    """At most `per_minute` requests per client key in any sliding 60-second window."""
-
-    def __init__(self, per_minute: int, window: float = 60.0):
-        self.per_minute, self.window = per_minute, window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key: str) -> float:
-        """Count a request; returns 0 when allowed, else the seconds until the next one is."""
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and now - hits[0] >= self.window:
-                hits.popleft()
-            if len(hits) >= self.per_minute:
-                return self.window - (now - hits[0])
-            hits.append(now)
-            if len(self._hits) > 10_000:  # forget idle clients so the table stays small
-                self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] < self.window}
-            return 0.0
-
-
 class BodyLimit:
     """ASGI middleware: refuse request bodies over `max_bytes` with 413, whether declared or streamed.
 
@@ -311,7 +296,7 @@ def _access(request: Request, credentials: HTTPAuthorizationCredentials | None =
         client = "key:" + given
     else:
         client = "ip:" + (request.client.host if request.client else "?")
-    wait = request.app.state.limiter.check(client)
+    wait = _rate_wait(request.app, client)
     if wait:
         seconds = max(1, round(wait))
         raise ApiError(
@@ -321,6 +306,22 @@ def _access(request: Request, credentials: HTTPAuthorizationCredentials | None =
             {"Retry-After": str(seconds)},
         )
     return client
+
+
+def _rate_wait(app: FastAPI, client: str) -> float:
+    """Count the request against the limit shared by every server process (`Services.state`)."""
+    services: Services = app.state.services
+    try:
+        return services.state.hit("web", client, services.settings.web.rate_limit_per_minute, 60.0)
+    except StoreUnavailable as exc:
+        # Fail open, to this process's own count: the web API is behind API keys (or on the office network),
+        # and its limit guards capacity, not identity, so a Redis outage should not stop advisors' answers.
+        # Each process still limits what it sees; signed Slack/Teams requests fail closed instead.
+        now = time.monotonic()
+        if now - app.state.limit_warned > 60:
+            app.state.limit_warned = now
+            log.warning("Rate limit counted per process: the shared store is unreachable. %s", exc)
+        return app.state.limiter.check(client)
 
 
 # ---------------------------------------------------------------- API routes
@@ -638,7 +639,7 @@ def _field_message(error: dict[str, Any]) -> str:
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """The web app: chat page, API, probes; then every other channel's `mount(app, services)`."""
-    services = services or Services(settings, AuditLog(settings.audit_db))
+    services = services or Services(settings, AuditLog.from_settings(settings))
     app = FastAPI(
         title="Arbeidsmarkt-assistent",
         version="0.1.0",
@@ -652,7 +653,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = services
-    app.state.limiter = RateLimiter(settings.web.rate_limit_per_minute)
+    app.state.limiter = RateLimiter(settings.web.rate_limit_per_minute)  # used while the shared store is away
+    app.state.limit_warned = float("-inf")
     _add_error_handlers(app)
     app.include_router(api)
     _add_pages_and_probes(app)
@@ -691,7 +693,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     """Build the index if it is missing, then serve the chat page and the API with uvicorn."""
     import uvicorn
 
-    services = Services(settings, AuditLog(settings.audit_db))
+    services = Services(settings, AuditLog.from_settings(settings))
     ensure_index(services)
     uvicorn.run(create_app(settings, services), host=host, port=port, log_level="info")
 
