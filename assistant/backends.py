@@ -257,9 +257,17 @@ class ChromaStore:
     def delete(self, where) -> None:
         self._col.delete(where=where)
 
+    # rows read per call: one `get` of every row binds one SQL variable per row, and SQLite refuses
+    # "too many SQL variables" somewhere between 20k and 50k passages
+    page_size = 5000
+
     def get(self, where=None):
-        res = self._col.get(where=where, include=["documents", "metadatas"])
-        return list(zip(res["ids"], res["documents"], res["metadatas"]))
+        rows: list = []
+        while True:
+            res = self._col.get(where=where, include=["documents", "metadatas"], limit=self.page_size, offset=len(rows))
+            rows += zip(res["ids"], res["documents"], res["metadatas"])
+            if len(res["ids"]) < self.page_size:
+                return rows
 
     def search(self, vector, n, where=None):
         count = self._col.count()

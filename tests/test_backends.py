@@ -102,3 +102,13 @@ def test_the_guard_holds_with_the_sentence_transformers_embedder(tmp_path_factor
     answerable = [q for q in questions if q["answerable"]]
     refused = [q["question"] for q in answerable if answers[q["id"]].refused]
     assert len(refused) <= len(answerable) // 4, refused
+
+
+def test_the_store_reads_every_row_however_many_pages_it_takes(tmp_path):
+    store = ChromaStore(Settings(index_dir=tmp_path), "paged")
+    store.page_size = 3  # the real page is 5000: one get of every row fails at 50k passages
+    ids = [f"c{i}" for i in range(10)]
+    vectors = np.random.default_rng(0).random((10, 4), dtype=np.float32)
+    store.upsert(ids, vectors, [f"t{i}" for i in range(10)], [{"version": "v", "n": i} for i in range(10)])
+    rows = store.get({"version": "v"})
+    assert sorted(r[0] for r in rows) == sorted(ids) and len(rows) == 10
