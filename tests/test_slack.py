@@ -23,7 +23,7 @@ from fastapi import FastAPI
 
 from assistant.audit import AuditLog
 from assistant.channels import Services, slack
-from assistant.channels.render import EMPTY_HINT, FEEDBACK_THANKS, FILE_HINT, REFUSAL_TITLE, page_label
+from assistant.channels.render import EMPTY_HINT, FEEDBACK_THANKS, FILE_HINT, REFUSAL_TITLE, page_label, source_age
 from assistant.settings import SlackSettings
 from assistant.types import Answer, Citation
 
@@ -166,6 +166,7 @@ def test_app_mention_answered_in_thread_with_cited_blocks(slack_app):
     for c in answer.citations:
         assert c.page
         assert f"*[{c.n}]*" in text and page_label(c) in text
+        assert source_age(c) in text and "gepubliceerd 1 november 2025" in text  # how old the figure is
         assert c.quote[:40] in text.replace("&amp;", "&")
     assert "[1]" in blocks[0]["text"]["text"]
 

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 
 from assistant.audit import AuditLog
 from assistant.channels import Services, teams
-from assistant.channels.render import EMPTY_HINT, FEEDBACK_THANKS, FILE_HINT, REFUSAL_TITLE, page_label
+from assistant.channels.render import EMPTY_HINT, FEEDBACK_THANKS, FILE_HINT, REFUSAL_TITLE, page_label, source_age
 from assistant.settings import TeamsSettings
 from assistant.types import Answer, Citation
 
@@ -114,6 +114,7 @@ def test_webhook_answers_synchronously_with_sources(teams_app):
     assert row["question"] == FACTUAL and row["channel"] == "teams" and row["citations"]
     for c in teams_app.services.assistant.ask(FACTUAL).citations:
         assert f"**[{c.n}]**" in text and page_label(c) in text and c.url in text
+        assert source_age(c) in text and "gepubliceerd 1 november 2025" in text
 
 
 def test_webhook_prediction_is_a_styled_refusal(teams_app):

@@ -127,6 +127,7 @@ def test_factual_answer_with_citation_that_opens_the_highlighted_passage(page, s
     marker = answer.locator(".answer-text button.cite[data-n='1']")
     assert marker.is_visible()
     assert answer.locator("ol.sources li").count() >= 1
+    assert "gepubliceerd 1 november 2025" in answer.locator("ol.sources li").first.inner_text()  # the source's age
     shot(page, "01-answer.png")
 
     record = services.audit.recent(1)[0]

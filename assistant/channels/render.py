@@ -67,9 +67,22 @@ def page_label(c: Citation) -> str:
     return f"p. {page}" if page[0].isdigit() else page
 
 
+_MONTHS = ("januari februari maart april mei juni juli augustus september oktober november december").split()
+
+
+def source_age(c: Citation) -> str:
+    """How old the cited figure is: the source's publication date and the period the figure is for."""
+    parts = (
+        [f"gepubliceerd {c.published.day} {_MONTHS[c.published.month - 1]} {c.published.year}"] if c.published else []
+    )
+    if c.period:
+        parts.append(f"cijfer over {c.period}")
+    return ", ".join(parts)
+
+
 def source_details(c: Citation) -> str:
-    """Publisher, page and section in one line (the title is rendered by each platform)."""
-    parts = [c.publisher, page_label(c), c.section]
+    """Publisher, age, page and section in one line (the title is rendered by each platform)."""
+    parts = [c.publisher, source_age(c), page_label(c), c.section]
     return ", ".join(p for p in parts if p)
 
 

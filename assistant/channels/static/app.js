@@ -100,8 +100,23 @@ function pageLabel(page) {
   return /^\d/.test(page) ? "p. " + page : page;
 }
 
+const MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+  "oktober", "november", "december"];
+
+// How old the cited figure is: publication date and the period it is for.
+function sourceAge(c) {
+  const parts = [];
+  if (c.published) {
+    const [y, m, d] = c.published.split("-").map(Number);
+    parts.push(`gepubliceerd ${d} ${MONTHS[m - 1]} ${y}`);
+  }
+  if (c.period) parts.push(`cijfer over ${c.period}`);
+  return parts.join(", ");
+}
+
 function citationLabel(c) {
-  return `${c.title} (${c.publisher}), ${pageLabel(c.page)}`;
+  const age = sourceAge(c);
+  return `${c.title} (${c.publisher}${age ? ", " + age : ""}), ${pageLabel(c.page)}`;
 }
 
 function citeButton(c) {
