@@ -242,12 +242,17 @@ def sources(as_json: bool) -> None:
         counts = {}
     if as_json:
         rows = [
-            {**st.source.model_dump(mode="json"), "status": st.status, "passages": counts.get(st.source.id, 0)}
+            {
+                **st.source.model_dump(mode="json"),
+                "status": st.status,
+                "passages": counts.get(st.source.id, 0),
+                "warning": st.warning,
+            }
             for st in statuses
         ]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("id", "kind", "title", "status", "passages", "valid until")
+    table = Table("id", "kind", "title", "status", "passages", "valid until", "let op")
     for st in statuses:
         table.add_row(
             st.source.id,
@@ -256,6 +261,7 @@ def sources(as_json: bool) -> None:
             st.status,
             str(counts.get(st.source.id, 0)),
             str(st.source.valid_until or "-"),
+            st.warning,
         )
     console.print(table)
 

@@ -37,10 +37,25 @@ class SourceStatus:
     source: SourceInfo
     path: Path
     status: str  # approved | expired | unapproved | missing file
+    warning: str = ""  # for the content team, in Dutch: expires soon, or has no valid_until
 
     @property
     def usable(self) -> bool:
         return self.status == "approved"
+
+
+EXPIRY_WARNING_DAYS = 30
+
+
+def expiry_warning(info: SourceInfo, today: date) -> str:
+    """A source that expires within 30 days, or says nothing about until when it holds."""
+    if info.valid_until is None:
+        return "Geen geldigheidsdatum (valid_until): vul in tot wanneer deze bron gebruikt mag worden."
+    days = (info.valid_until - today).days
+    if 0 <= days <= EXPIRY_WARNING_DAYS:
+        when = "vandaag" if days == 0 else f"over {days} dag{'en' if days != 1 else ''}"
+        return f"Verloopt {when} (geldig tot {info.valid_until.isoformat()}); daarna wordt de bron niet meer geciteerd."
+    return ""
 
 
 def load_manifest(manifest_path: Path, today: date) -> list[SourceStatus]:
@@ -77,7 +92,7 @@ def load_manifest(manifest_path: Path, today: date) -> list[SourceStatus]:
             status = "expired"
         else:
             status = "approved"
-        statuses.append(SourceStatus(info, path, status))
+        statuses.append(SourceStatus(info, path, status, expiry_warning(info, today) if status != "expired" else ""))
     return statuses
 
 

@@ -73,6 +73,7 @@ def test_sources_lists_status_and_passage_counts(cli_env):
     rows = {r["id"]: r for r in json.loads(result.output)}
     assert rows["rib-groningen-2025"]["status"] == "approved" and rows["rib-groningen-2025"]["passages"] > 100
     assert all(r["passages"] > 0 for r in rows.values())
+    assert all("warning" in r for r in rows.values())
     table = CliRunner().invoke(main, ["sources"])
     assert table.exit_code == 0 and "approved" in table.output
 

@@ -62,6 +62,21 @@ def test_statuses_cover_approved_expired_unapproved_and_missing(tmp_path):
     assert statuses == {"ok": "approved", "old": "expired", "draft": "unapproved", "gone": "missing file"}
 
 
+def test_sources_that_expire_within_30_days_or_have_no_valid_until_are_flagged(tmp_path):
+    (tmp_path / "a.md").write_text("Tekst.", encoding="utf-8")
+    manifest = write_manifest(
+        tmp_path,
+        entry("soon", "a.md", valid_until="2026-01-25"),
+        entry("later", "a.md", valid_until="2026-06-30"),
+        entry("open", "a.md"),
+        entry("old", "a.md", valid_until="2025-12-31"),
+    )
+    warnings = {s.source.id: s.warning for s in load_manifest(manifest, TODAY)}
+    assert warnings["soon"].startswith("Verloopt over 10 dagen (geldig tot 2026-01-25)")
+    assert warnings["later"] == "" and warnings["old"] == ""  # expired says its status, not a warning
+    assert "valid_until" in warnings["open"]
+
+
 @pytest.mark.parametrize(
     "entries, message",
     [
