@@ -111,14 +111,20 @@ def test_feedback_ratings_and_errors(services):
     assert len(services.audit.recent(1)[0]["feedback"][-1]["note"]) == 2000
 
 
+# the answers table as the first audit log version wrote it
+OLD_ANSWERS_TABLE = (
+    "CREATE TABLE answers (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, channel TEXT NOT NULL,"
+    " conversation_id TEXT, question TEXT NOT NULL, answer TEXT NOT NULL, refused INTEGER NOT NULL,"
+    " refusal_reason TEXT, citations TEXT NOT NULL, timings TEXT NOT NULL);"
+)
+
+
 def test_existing_database_without_conversations_table_is_upgraded(tmp_path):
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path)
     db.executescript(
-        "CREATE TABLE answers (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, channel TEXT NOT NULL,"
-        " conversation_id TEXT, question TEXT NOT NULL, answer TEXT NOT NULL, refused INTEGER NOT NULL,"
-        " refusal_reason TEXT, citations TEXT NOT NULL, timings TEXT NOT NULL);"
-        "INSERT INTO answers VALUES ('a1', '2025-01-01T00:00:00', 'web', 'oud', 'v', 'a', 0, NULL, '[]', '{}');"
+        OLD_ANSWERS_TABLE
+        + "INSERT INTO answers VALUES ('a1', '2025-01-01T00:00:00', 'web', 'oud', 'v', 'a', 0, NULL, '[]', '{}');"
     )
     db.commit()
     db.close()
@@ -173,10 +179,8 @@ def test_existing_feedback_table_gets_its_uid_column_and_old_rows_stay(tmp_path)
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path)
     db.executescript(
-        "CREATE TABLE answers (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, channel TEXT NOT NULL,"
-        " conversation_id TEXT, question TEXT NOT NULL, answer TEXT NOT NULL, refused INTEGER NOT NULL,"
-        " refusal_reason TEXT, citations TEXT NOT NULL, timings TEXT NOT NULL);"
-        "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, answer_id TEXT NOT NULL REFERENCES answers(id),"
+        OLD_ANSWERS_TABLE
+        + "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, answer_id TEXT NOT NULL REFERENCES answers(id),"
         " created_at TEXT NOT NULL, rating TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', channel TEXT NOT NULL"
         " DEFAULT '');"
         "INSERT INTO answers VALUES ('a1', '2025-01-01T00:00:00', 'web', NULL, 'v', 'a', 1, 'prediction', '[]', '{}');"
