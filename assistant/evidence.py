@@ -207,8 +207,9 @@ class EvidenceScorer:
             return self._end(m) if latest is not None and m.fact.period is not None else date.min
 
         weights = self.params.composer
+        form = self.asked_form(signals)
         for item in items:
-            item.features = self.features(signals, item, hits[item.hit_index], matches.get(id(item), []), latest)
+            item.features = self.features(signals, item, hits[item.hit_index], matches.get(id(item), []), latest, form)
             item.coverage = max(item.features["coverage"], item.features["context_coverage"] * 0.75)
             item.score = sum(weights[name] * value for name, value in item.features.items())
             if signals.focus:  # a follow-up must answer about its new subject, not repeat the last answer
@@ -367,15 +368,20 @@ class EvidenceScorer:
             self._kind_cache[text] = found
         return found
 
-    def _asks_meaning(self, q: Signals) -> bool:
-        """What one term means ("Wat is een onderbenutte deeltijder?"), not a topic ("Wat is de trend in
-        ...?") nor a second question ("Wat is AIMI en wie ...?"), nor a figure."""
+    def asked_form(self, q: Signals) -> str:
+        """The form of answer asked: the question's own (a list, a reason, who, when), else "definition"
+        for what one term means ("Wat is een onderbenutte deeltijder?"), not a topic ("Wat is de trend in
+        ...?"), a second question ("Wat is AIMI en wie ...?") or a figure."""
+        if q.form:
+            return q.form
         if not q.asks_definition or q.asks_quantity or q.years or len(q.subject_terms) > 2:
-            return False
+            return ""
         rest = q.question.lower().split(maxsplit=1)[1:]
-        return not (rest and self.lexicon.phrases("question.interrogatives").search(rest[0]))
+        return "" if rest and self.lexicon.phrases("question.interrogatives").search(rest[0]) else "definition"
 
-    def features(self, q: Signals, c: EvidenceItem, hit: Hit, facts: list[FactMatch], latest: date | None):
+    def features(
+        self, q: Signals, c: EvidenceItem, hit: Hit, facts: list[FactMatch], latest: date | None, form: str
+    ) -> dict[str, float]:
         """Signals that a sentence answers the question; names match `FEATURES`."""
         w = self.weights
         stated_periods = list(c.info.periods) + [m.fact.period for m in facts if m.fact.period_stated]
@@ -385,7 +391,6 @@ class EvidenceScorer:
         place_fits = [self.lexicon.places.relation(q.place, p) for p in stated_places] if q.place else []
         heading = c.chunk.section.split(" › ")[-1]
         section_parts = {p.strip().lower() for p in c.chunk.section.split("›")}
-        form = q.form or ("definition" if self._asks_meaning(q) else "")
         form_match = {
             "definition": lambda: self.defines.search(c.clean.lower()),
             "list": lambda: bool(_LIST_SENTENCE.search(c.clean)),
