@@ -119,15 +119,20 @@ OLD_ANSWERS_TABLE = (
 )
 
 
-def test_existing_database_without_conversations_table_is_upgraded(tmp_path):
-    path = tmp_path / "old.sqlite3"
+def old_database(path, sql: str):
+    """An audit file as an earlier version left it: its answers table, then `sql`."""
     db = sqlite3.connect(path)
-    db.executescript(
-        OLD_ANSWERS_TABLE
-        + "INSERT INTO answers VALUES ('a1', '2025-01-01T00:00:00', 'web', 'oud', 'v', 'a', 0, NULL, '[]', '{}');"
-    )
+    db.executescript(OLD_ANSWERS_TABLE + sql)
     db.commit()
     db.close()
+    return path
+
+
+def test_existing_database_without_conversations_table_is_upgraded(tmp_path):
+    path = old_database(
+        tmp_path / "old.sqlite3",
+        "INSERT INTO answers VALUES ('a1', '2025-01-01T00:00:00', 'web', 'oud', 'v', 'a', 0, NULL, '[]', '{}');",
+    )
     audit = AuditLog(path)
     assert audit.has_conversation("oud") and audit.has_conversation(audit.start_conversation("web"))
 
@@ -176,18 +181,14 @@ def test_cli_audit_lists_and_exports(services, tmp_path):
 
 
 def test_existing_feedback_table_gets_its_uid_column_and_old_rows_stay(tmp_path):
-    path = tmp_path / "old.sqlite3"
-    db = sqlite3.connect(path)
-    db.executescript(
-        OLD_ANSWERS_TABLE
-        + "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, answer_id TEXT NOT NULL REFERENCES answers(id),"
+    path = old_database(
+        tmp_path / "old.sqlite3",
+        "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, answer_id TEXT NOT NULL REFERENCES answers(id),"
         " created_at TEXT NOT NULL, rating TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', channel TEXT NOT NULL"
         " DEFAULT '');"
         "INSERT INTO answers VALUES ('a1', '2025-01-01T00:00:00', 'web', NULL, 'v', 'a', 1, 'prediction', '[]', '{}');"
-        "INSERT INTO feedback (answer_id, created_at, rating) VALUES ('a1', '2025-01-01T00:00:01', 'helpful');"
+        "INSERT INTO feedback (answer_id, created_at, rating) VALUES ('a1', '2025-01-01T00:00:01', 'helpful');",
     )
-    db.commit()
-    db.close()
     audit = AuditLog(path)
     audit.feedback("a1", "not_helpful", "nieuw")
     (record,) = audit.recent(5)
