@@ -14,6 +14,9 @@ A sentence passes when
   coverage, threshold calibrated on the hand-labelled sentences of evals/verifier_set (evals/measure_verifier.py),
   kept in params/verifier.json); an optional `SupportJudge` (for example an NLI model) may veto;
 - forecast words appear only where the supporting sentence states a forecast;
+- it states something: a question (often the advisor's own, repeated) is dropped;
+- no number sits, word for word, where the sentence it was written from has another number
+  (figures swapped between measures, a label changed);
 - it gives no advice or opinion of its own (the language file's `verifier.advice` phrases) that
   the supporting sentence does not give.
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +45,8 @@ if TYPE_CHECKING:
 VERIFIER_FILE = "verifier.json"
 _CLAUSE = re.compile(r"[,;:()]|\s(?:en|maar|terwijl|waarvan|waarmee|tegenover)\s", re.IGNORECASE)
 _FIGURE_TOLERANCE = 1e-6
+_WORD = re.compile(r"\w+")
+_CLOSERS = "\"')]”’» "
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,8 @@ class Verifier:
         unknown = [n for n in sentence.passages if n not in by_n]
         if not sentence.passages:
             reasons.append("cites no passage")
+        if sentence.text.rstrip().rstrip(_CLOSERS).endswith("?"):
+            reasons.append("asks a question instead of stating what the passage says")
         if unknown:
             reasons.append(f"cites passage(s) {unknown} that were not given")
         cited = [by_n[n] for n in sentence.passages if n in by_n]
@@ -114,6 +122,9 @@ class Verifier:
                 reasons.append(f"figure {n.raw} stands in a cited passage, but about another measure")
             for item in attached or stating:
                 figure_hits[id(item)] += 1
+        if mentions:
+            for raw, source in _misplaced(sentence.text, mentions, items, stated):
+                reasons.append(f"number {raw} stands where the cited passage states {source}")
         passage_years = set().union(*(years(item.text) | years(item.chunk.section) for item in items))
         missing_years = sorted(years(sentence.text) - passage_years)
         if missing_years:
@@ -181,6 +192,61 @@ class Verifier:
             if not measure or clause & measure or self.weights.coverage(measure, clause) >= 0.5:
                 return True
         return False
+
+
+def _shape(text: str, numbers: list) -> tuple[list[str], list]:
+    """A sentence as lower-case word tokens with every number as one token "#", and the
+    number mention at each token (None for words), so two sentences align on their words alone."""
+    tokens: list[str] = []
+    values: list = []
+    at = 0
+    for n in sorted(numbers, key=lambda n: n.start):
+        if n.start < at:
+            continue
+        words = _WORD.findall(text[at : n.start].lower())
+        tokens += words
+        values += [None] * len(words)
+        tokens.append("#")
+        values.append(n)
+        at = n.end
+    words = _WORD.findall(text[at:].lower())
+    return tokens + words, values + [None] * len(words)
+
+
+def _misplaced(text: str, mentions: list, items: list[EvidenceItem], stated: dict) -> list[tuple[str, str]]:
+    """Numbers of a generated sentence that sit, word for word, where a cited sentence has another
+    number, and nowhere where it has the same one: a figure moved onto its neighbour's measure
+    ("van 71,4% in 2015 naar 64,2%" for "van 64,2% in 2015 naar 71,4%"), or a label changed
+    ("60-plussers" for "67-plussers"). Only the cited sentence closest to the generated one counts
+    (the one it was written from): a conflict needs a matching word on both sides of the number there
+    (or the edge of both sentences) and a number of the same kind (a share for a share), and the same
+    number aligned on one side confirms it. A paraphrase that words it otherwise is left to the other
+    checks."""
+    tokens, values = _shape(text, mentions)
+    conflicts: dict[int, str] = {}
+    confirmed: set[int] = set()
+    aligned = []
+    for item in items:
+        other, other_values = _shape(item.text, stated[id(item)])
+        matcher = SequenceMatcher(None, tokens, other, autojunk=False)
+        aligned.append((matcher.ratio(), matcher.get_matching_blocks(), other, other_values))
+    closest = max((ratio for ratio, *_ in aligned), default=0.0)
+    for ratio, blocks, other, other_values in aligned:
+        if ratio < closest:
+            continue
+        for a, b, size in blocks:
+            for k in range(size):
+                mine, theirs = values[a + k], other_values[b + k]
+                if mine is None:
+                    continue
+                left = k > 0 or (a == 0 and b == 0)
+                right = k < size - 1 or (a + size == len(tokens) and b + size == len(other))
+                if _states([theirs], mine.value, mine.kind):
+                    if left or right:
+                        confirmed.add(id(mine))
+                elif left and right and (mine.kind == "percent") == (theirs.kind == "percent"):
+                    conflicts.setdefault(id(mine), theirs.raw)
+    return [(n.raw, conflicts[id(n)]) for n in mentions if id(n) in conflicts and id(n) not in confirmed]
 
 
 def _states(numbers: list, value: float, kind: str) -> bool:

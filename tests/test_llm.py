@@ -100,6 +100,45 @@ def test_a_figure_moved_to_another_measure_is_dropped(verifier_case):
     assert any("another measure" in r for r in check.reasons), check.reasons
 
 
+def test_two_figures_swapped_between_their_measures_are_dropped(scripted_assistant):
+    gen: OpenAIGenerator = scripted_assistant.generator
+    signals, _, evidence, _ = scripted_assistant.examine(
+        "Hoe is de arbeidsparticipatie in Groningen sinds 2015 veranderd?"
+    )
+    passages, verifier = gen.passages(evidence), gen.verifier
+
+    def figures(item):
+        return [m for m in parse_numbers(item.clean, verifier.lexicon) if m.figure]
+
+    found = [
+        (p.n, item)
+        for p in passages
+        for item in p.items
+        if not item.chunk.cells and len({m.value for m in figures(item)}) >= 2
+    ]
+    assert found, "the evidence has a sentence with two figures"
+    tried = 0
+    for n, item in found:
+        stated = figures(item)
+        pairs = [(a, b) for a in stated for b in stated if b.start > a.end and b.value != a.value and b.kind == a.kind]
+        if not pairs:
+            continue
+        a, b = pairs[0]
+        text = item.clean
+        swapped = text[: a.start] + b.raw + text[a.end : b.start] + a.raw + text[b.end :]
+        check = verifier.check(GeneratedSentence(swapped, (n,)), passages)
+        assert not check.ok and any("stands where the cited passage states" in r for r in check.reasons), swapped
+        assert verifier.check(GeneratedSentence(text, (n,)), passages).ok, text  # as it stands, it passes
+        tried += 1
+    assert tried, "a sentence with two figures of the same kind"
+
+
+def test_a_question_instead_of_a_statement_is_dropped(verifier_case):
+    verifier, passages, n, item = verifier_case
+    check = verifier.check(GeneratedSentence(item.clean.rstrip(".") + "?", (n,)), passages)
+    assert not check.ok and any("question" in r for r in check.reasons)
+
+
 def test_citing_a_passage_that_was_not_given_or_none_is_dropped(verifier_case):
     verifier, passages, n, item = verifier_case
     assert not verifier.check(GeneratedSentence(item.clean, (99,)), passages).ok
