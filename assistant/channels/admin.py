@@ -10,8 +10,8 @@ key>` on each; no key or an unknown one gets 401, an advisor key 403:
     POST   /api/admin/sources                    multipart: `file` + title, publisher, url, kind, published,
                                                  valid_until, region, period, unit (and optionally id); the
                                                  file is read by its loader first; adds an UNAPPROVED entry
-    PATCH  /api/admin/sources/{id}               change metadata: a JSON object of fields, or multipart form
-                                                 fields, optionally with `file` to replace the file as well
+    PATCH  /api/admin/sources/{id}               change metadata: a JSON object of fields, or form fields
+                                                 (multipart optionally with `file`, replacing the file too)
     PUT    /api/admin/sources/{id}/file          multipart `file`: replace the file (withdraws the approval)
     POST   /api/admin/sources/{id}/approve       approve (cited after the next re-index)
     POST   /api/admin/sources/{id}/withdraw      withdraw (no longer cited after the next re-index)
@@ -139,7 +139,7 @@ async def edit_source(
     source_id: str, request: Request, key_id: str = Depends(admin_key), admin=Depends(_admin)
 ) -> AdminSource:
     """Change metadata (JSON object or multipart fields); multipart with `file` replaces the file as well."""
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    if request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         fields, upload = await _form(request)
     else:
         fields, upload = await _json_fields(request), None
