@@ -111,7 +111,38 @@ class Deleted(BaseModel):
     deleted: str
 
 
-router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(admin_key)])
+class _ErrorBody(BaseModel):
+    code: str
+    message: str = Field(description="Dutch message for the content team.")
+
+
+class _ErrorResponse(BaseModel):
+    error: _ErrorBody
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": _ErrorResponse, "description": description}
+
+
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("The form or JSON could not be read."),
+    401: _error("No admin key, or an unknown one."),
+    403: _error("An advisor's key, or admin keys are not configured (ASSISTANT_WEB__ADMIN_KEYS)."),
+    404: _error("No source or job with this id."),
+    409: _error("The id is taken, or a re-index is already running."),
+    413: _error("The file is larger than ASSISTANT_SOURCES__MAX_FILE_MB."),
+    422: _error("Refused, nothing changed: the file cannot be read, or a field is wrong (the message says which)."),
+}
+_FORM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "The source file."},
+        **{name: {"type": "string"} for name in FORM_FIELDS},
+    },
+}
+_MULTIPART = {"requestBody": {"content": {"multipart/form-data": {"schema": _FORM_SCHEMA}}}}
+
+router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(admin_key)], responses=ADMIN_ERRORS)
 
 
 @router.get("/sources", response_model=AdminSourcesOut)
@@ -125,7 +156,7 @@ def list_sources(request: Request, admin=Depends(_admin)) -> AdminSourcesOut:
     )
 
 
-@router.post("/sources", status_code=201, response_model=AdminSource)
+@router.post("/sources", status_code=201, response_model=AdminSource, openapi_extra=_MULTIPART)
 async def add_source(request: Request, key_id: str = Depends(admin_key), admin=Depends(_admin)) -> AdminSource:
     """Upload a file with its metadata (multipart); it is added unapproved."""
     fields, upload = await _form(request)
@@ -146,7 +177,7 @@ async def edit_source(
     return await asyncio.to_thread(admin.update, source_id, fields, key_id, upload)
 
 
-@router.put("/sources/{source_id}/file", response_model=AdminSource)
+@router.put("/sources/{source_id}/file", response_model=AdminSource, openapi_extra=_MULTIPART)
 async def replace_file(
     source_id: str, request: Request, key_id: str = Depends(admin_key), admin=Depends(_admin)
 ) -> AdminSource:
