@@ -520,3 +520,19 @@ def test_reading_the_manifest_checks_the_same_rules(tmp_path):
     with pytest.raises(ConfigError) as exc:
         load_manifest(corpus / "manifest.toml", date(2026, 1, 1))
     assert "is before published" in str(exc.value) and "ligt vóór de publicatiedatum" in exc.value.message_nl
+
+
+def test_a_manifest_write_that_fails_half_way_leaves_the_manifest_and_removes_the_new_file(env):
+    """A real write failure (the .prev path is taken by a folder), after the uploaded file was put in place:
+    the manifest is untouched, the file is taken away again, and the audit log says it failed."""
+    services, client = env
+    client = TestClient(client.app, raise_server_exceptions=False)
+    corpus = services.settings.corpus_dir
+    (corpus / "manifest.toml.prev").mkdir()
+    before = tree(corpus)
+    response = upload(client)
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert tree(corpus) == before
+    action = services.audit.admin_actions()[0]
+    assert (action["action"], action["outcome"], action["detail"]["reason"]) == ("add", "failed", "IsADirectoryError")
