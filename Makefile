@@ -19,12 +19,15 @@ serve: install
 
 # torch is pinned to the CPU build that ships on this machine class; a bare `torch`
 # requirement would pull a multi-GB CUDA build.
+# axe-core (the accessibility checks of the browser tests) comes from npm into tests/node/node_modules.
 # The shared-state tests start a real PostgreSQL and Redis (tests/servers.py): Debian's postgresql
 # (binaries in /usr/lib/postgresql/<version>/bin, found there) and redis-server, installed when absent.
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test,st,llm]'
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium chromium-driver; }
+	@command -v npm >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q npm; }
+	npm ci --prefix tests/node --no-audit --no-fund --silent
 	@command -v redis-server >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q redis-server; }
 	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
 		|| { apt-get update -q && apt-get install -y -q postgresql; }

@@ -39,7 +39,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from . import storage
 from .errors import QuestionError, StoreUnavailable
 from .settings import ROOT
-from .storage import answers, conversations, feedback
+from .storage import admin_actions, answers, conversations, feedback
 from .types import Answer
 
 if TYPE_CHECKING:
@@ -169,6 +169,30 @@ class AuditLog:
             "channel": channel,
         }
         self._write(feedback, row)
+
+    def admin_action(
+        self, key_id: str, action: str, source_id: str = "", outcome: str = "ok", detail: dict | None = None
+    ) -> str:
+        """Record one action of the content team (the /beheer page); returns its id."""
+        action_id = uuid.uuid4().hex
+        row = {
+            "id": action_id,
+            "created_at": _now(),
+            "key_id": key_id,
+            "action": action,
+            "source_id": source_id,
+            "outcome": outcome,
+            "detail": detail or {},
+        }
+        self._write(admin_actions, row)
+        return action_id
+
+    def admin_actions(self, limit: int = 100) -> list[dict]:
+        """The content team's actions, newest first (spooled rows included)."""
+        query = select(admin_actions).order_by(admin_actions.c.created_at.desc()).limit(limit)
+        rows = {r.id: dict(r._mapping) for r in self._read(lambda conn: conn.execute(query).all(), default=[])}
+        rows.update({r.id: dict(r._mapping) for r in self._from_spool(lambda conn: conn.execute(query).all(), [])})
+        return sorted(rows.values(), key=lambda r: r["created_at"], reverse=True)[:limit]
 
     def _write(self, table, row: dict) -> None:
         try:
@@ -346,7 +370,11 @@ class AuditLog:
                 return 0
             copied = 0
             # conversations and answers first: feedback needs its answer (a foreign key)
-            for table, order in ((conversations, conversations.c.created_at), (answers, answers.c.created_at)):
+            for table, order in (
+                (conversations, conversations.c.created_at),
+                (answers, answers.c.created_at),
+                (admin_actions, admin_actions.c.created_at),
+            ):
                 while rows := self._spooled(table, order):
                     try:
                         self._primary(lambda conn: storage.insert_new(conn, table, rows), force=True)

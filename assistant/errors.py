@@ -5,6 +5,10 @@
     ├── CorpusError          a source file cannot be read or is unusable
     ├── IndexNotBuiltError   no index for the current settings; run `assistant ingest`
     ├── QuestionError        the question itself is unusable (empty, too long)
+    ├── SourceEditError      the content team's change to the sources is refused (admin.py); nothing changed
+    │   ├── SourceNotFound   no source with that id
+    │   ├── SourceConflict   the id is taken, or a re-index is already running
+    │   └── SourceTooLarge   the uploaded file is above the size limit
     └── BackendError         an embedder, vector store or generator failed
         └── StoreUnavailable  a shared store (the audit database, Redis) cannot be reached
 
@@ -47,3 +51,19 @@ class BackendError(AssistantError):
 
 class StoreUnavailable(BackendError):
     message_nl = "De gedeelde opslag van de assistent is even niet bereikbaar. Probeer het over enkele minuten opnieuw."
+
+
+class SourceEditError(AssistantError):
+    message_nl = "Deze wijziging aan de bronnen is niet doorgevoerd. De bronnen en de index zijn ongewijzigd."
+
+
+class SourceNotFound(SourceEditError):
+    message_nl = "Deze bron bestaat niet (meer)."
+
+
+class SourceConflict(SourceEditError):
+    message_nl = "Deze wijziging botst met een bestaande bron of een lopende herindexering."
+
+
+class SourceTooLarge(SourceEditError):
+    message_nl = "Het bestand is te groot."

@@ -14,7 +14,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Collection
 
 from .backends import Embedder, VectorStore, get_embedder, get_store
 from .chunking import chunk_document, chunk_sentences
@@ -35,6 +35,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    failed_nl: dict[str, str] = field(default_factory=dict)  # the same, for the content team (the /beheer page)
     skipped: dict[str, str] = field(default_factory=dict)  # not citable: unapproved, expired, missing file
     chunks: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -48,7 +49,9 @@ def search_text(chunk: Chunk) -> str:
 def source_version(status: SourceStatus, lexicon: Lexicon) -> str:
     """Hash of what shapes a source's passages and facts: its file, its manifest entry, the language
     file and the fact extractor's version."""
-    entry = status.source.model_dump_json()
+    # approved_at is bookkeeping of the /beheer page: it does not shape passages (and indexes built before it
+    # existed keep their versions)
+    entry = status.source.model_dump_json(exclude={"approved_at"})
     shape = f"{file_sha256(status.path)}|{entry}|{lexicon.digest}|{FACTS_VERSION}"
     return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
@@ -63,8 +66,15 @@ def ingest(
     progress: Progress | None = None,
     store: VectorStore | None = None,
     embedder: Embedder | None = None,
+    serving: Collection[str] | None = None,
 ) -> IngestReport:
-    """Bring the index in line with the manifest; see the module docstring for safety."""
+    """Bring the index in line with the manifest; see the module docstring for safety.
+
+    `serving`: the versions a running Assistant reads (a background re-index beside a server). Then every
+    changed source is written under its new version first and the state switches once, at the end; no chunk
+    of a serving version is deleted, so the running Assistant keeps answering from its own snapshot. The
+    caller calls `sweep(store)` once it has switched to the new index."""
+    staged = serving is not None
     started = time.perf_counter()
     report = IngestReport()
     lexicon = Lexicon.load(settings.lexicon_file)
@@ -91,32 +101,47 @@ def ingest(
             doc = load_document(st, settings.sources.max_file_bytes)
             chunks = chunk_document(doc, settings.chunking, lexicon)
             if not chunks:
-                raise CorpusError(f"{st.path.name} produced no text passages.")
+                raise CorpusError(
+                    f"{st.path.name} produced no text passages.",
+                    f"Uit {st.path.name} kwam geen tekst om te citeren.",
+                )
             _write_chunks(store, embedder, st.source, version, chunks, lexicon)
         except AssistantError as exc:
             report.failed[st.source.id] = str(exc)  # the previous version, if any, stays active
+            report.failed_nl[st.source.id] = exc.message_nl
             if previous:
                 report.chunks[st.source.id] = previous["chunks"]
             continue
         sources[st.source.id] = {"version": version, "chunks": len(chunks), "source": st.source.model_dump(mode="json")}
-        store.write_state({**state, "sources": sources})  # the switch: one write
-        store.delete({"$and": [{"source_id": st.source.id}, {"version": {"$ne": version}}]})
+        if not staged:
+            store.write_state({**state, "sources": sources})  # the switch: one write
+            store.delete({"$and": [{"source_id": st.source.id}, {"version": {"$ne": version}}]})
         (report.replaced if previous else report.added).append(st.source.id)
         report.chunks[st.source.id] = len(chunks)
 
     usable_ids = {st.source.id for st in usable}
     for source_id in [s for s in sources if s not in usable_ids]:
         del sources[source_id]
-        store.write_state({**state, "sources": sources})
-        store.delete({"source_id": source_id})
+        if not staged:
+            store.write_state({**state, "sources": sources})
+            store.delete({"source_id": source_id})
         report.removed.append(source_id)
-    active = [v["version"] for v in sources.values()]
     state["annotations"] = annotation_key(lexicon)
-    store.write_state({**state, "sources": sources})
-    if active:  # sweep chunks of versions no state names (an earlier killed ingest)
-        store.delete({"version": {"$nin": active}})
+    store.write_state({**state, "sources": sources})  # staged: the one switch
+    if not staged:
+        sweep(store)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def sweep(store: VectorStore) -> None:
+    """Delete the chunks of every version the state does not name: those an earlier killed ingest left, and
+    those a staged ingest kept for the Assistant that served until the switch."""
+    active = [v["version"] for v in store.read_state().get("sources", {}).values()]
+    if active:
+        store.delete({"version": {"$nin": active}})
+    elif stale := sorted({meta["source_id"] for _, _, meta in store.get()}):  # every source withdrawn
+        store.delete({"source_id": {"$in": stale}})
 
 
 def _write_chunks(
@@ -202,4 +227,4 @@ def state_summary(store: VectorStore) -> dict[str, int]:
     return {sid: v["chunks"] for sid, v in store.read_state().get("sources", {}).items()}
 
 
-__all__ = ["ingest", "IngestReport", "load_snapshot", "IndexSnapshot", "search_text", "state_summary"]
+__all__ = ["ingest", "sweep", "IngestReport", "load_snapshot", "IndexSnapshot", "search_text", "state_summary"]

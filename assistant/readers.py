@@ -83,7 +83,10 @@ def read_docx(raw: bytes, name: str) -> list[Block]:
                     blocks.append(Block("item" if _is_list(item) else "paragraph", text, page=page))
             page += rest
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, SyntaxError) as exc:
-        raise CorpusError(f"{name} is not a readable Word document ({exc}); replace the file.") from exc
+        raise CorpusError(
+            f"{name} is not a readable Word document ({exc}); replace the file.",
+            f"Het bestand {name} is geen leesbaar Word-document. Vervang het bestand.",
+        ) from exc
     return blocks
 
 
@@ -190,7 +193,10 @@ def read_html(raw: bytes, name: str) -> list[Block]:
     try:
         main = etree.fromstring(xml.encode("utf-8")).find("main")
     except etree.XMLSyntaxError as exc:
-        raise CorpusError(f"{name}: the page's text could not be read ({exc}).") from exc
+        raise CorpusError(
+            f"{name}: the page's text could not be read ({exc}).",
+            f"De tekst van de webpagina {name} kon niet worden gelezen.",
+        ) from exc
     blocks: list[Block] = []
     for el in main if main is not None else ():
         if el.tag == "head":
@@ -209,7 +215,10 @@ def read_html(raw: bytes, name: str) -> list[Block]:
             blocks.append(Block("paragraph", _text(el)))
     blocks = [b for b in blocks if b.text or b.rows]
     if not blocks:
-        raise CorpusError(f"{name}: no main text found in the page; save the article itself.")
+        raise CorpusError(
+            f"{name}: no main text found in the page; save the article itself.",
+            f"In de webpagina {name} staat geen hoofdtekst (alleen navigatie?). Sla het artikel zelf op.",
+        )
     return blocks
 
 
@@ -246,7 +255,10 @@ def read_xlsx(raw: bytes, name: str) -> list[Sheet]:
             values.close()
             formulas.close()
     except (InvalidFileException, KeyError, ValueError, TypeError, zipfile.BadZipFile, SyntaxError) as exc:
-        raise CorpusError(f"{name} is not a readable Excel workbook ({exc}); replace the file.") from exc
+        raise CorpusError(
+            f"{name} is not a readable Excel workbook ({exc}); replace the file.",
+            f"Het bestand {name} is geen leesbare Excel-werkmap. Vervang het bestand.",
+        ) from exc
     return sheets
 
 

@@ -94,6 +94,11 @@ class WebSettings(BaseModel):
         default_factory=list,
         description="Bearer keys for /api/*; empty = open (local default). JSON list in the environment.",
     )
+    admin_keys: list[str] = Field(
+        default_factory=list,
+        description="Bearer keys of the content team for /beheer and /api/admin/*, each 'id:key' (the id, never "
+        "the key, goes to the audit log); empty = no admin routes. JSON list in the environment.",
+    )
     rate_limit_per_minute: int = Field(
         60, ge=1, description="Requests per minute per API key (or per client address when keys are off)."
     )

@@ -62,27 +62,8 @@ def load_manifest(manifest_path: Path, today: date) -> list[SourceStatus]:
     """Read and validate the manifest; raise ConfigError naming the bad entry."""
     if not manifest_path.exists():
         raise ConfigError(f"No manifest at {manifest_path}; create it (see corpus/manifest.toml in the repository).")
-    try:
-        data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{manifest_path} is not valid TOML: {exc}") from exc
-    entries = data.get("source", [])
-    if not isinstance(entries, list):
-        raise ConfigError(f"{manifest_path}: use [[source]] tables for the sources.")
     statuses: list[SourceStatus] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(entries, 1):
-        try:
-            info = SourceInfo(**raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(
-                f"{manifest_path}: source #{i} ({raw.get('id', '?')}): field {field!r}: {first['msg']}"
-            ) from exc
-        if info.id in seen:
-            raise ConfigError(f"{manifest_path}: duplicate source id {info.id!r}; every id must be unique.")
-        seen.add(info.id)
+    for info in parse_manifest(manifest_path.read_bytes(), manifest_path):
         path = (manifest_path.parent / info.file).resolve()
         if not path.exists():
             status = "missing file"
@@ -94,6 +75,114 @@ def load_manifest(manifest_path: Path, today: date) -> list[SourceStatus]:
             status = "approved"
         statuses.append(SourceStatus(info, path, status, expiry_warning(info, today) if status != "expired" else ""))
     return statuses
+
+
+# Free-text fields of an entry, shown on the pages: no markup in them (the pages escape, other readers may not).
+TEXT_FIELDS = ("title", "publisher", "region", "period", "provenance", "unit", "approved_by")
+FIELD_NAMES_NL = {
+    "id": "id",
+    "title": "titel",
+    "publisher": "uitgever",
+    "url": "url",
+    "kind": "soort",
+    "file": "bestand",
+    "published": "publicatiedatum (published)",
+    "valid_until": "geldig tot (valid_until)",
+    "approved": "goedgekeurd",
+    "approved_by": "goedgekeurd door",
+    "approved_at": "goedgekeurd op",
+    "region": "regio",
+    "period": "periode",
+    "provenance": "herkomst",
+    "unit": "eenheid",
+}
+_PYDANTIC_NL = {
+    "missing": "ontbreekt",
+    "string_type": "moet tekst zijn",
+    "literal_error": "heeft een onbekende waarde",
+    "date_type": "moet een datum zijn (JJJJ-MM-DD)",
+    "date_parsing": "is geen geldige datum (JJJJ-MM-DD)",
+    "date_from_datetime_parsing": "is geen geldige datum (JJJJ-MM-DD)",
+    "date_from_datetime_inexact": "is geen geldige datum (JJJJ-MM-DD)",
+    "bool_type": "moet true of false zijn",
+    "bool_parsing": "moet true of false zijn",
+}
+
+
+def parse_manifest(raw: bytes, where: Path) -> list[SourceInfo]:
+    """The manifest's entries, validated: TOML, every entry a `SourceInfo`, unique ids, `valid_until` not
+    before `published`, no markup in the text fields, a web address as url. Raises ConfigError naming the
+    entry and the field (in English, and in Dutch for the content team). The one check of a manifest, used
+    when it is read (`load_manifest`) and before the /beheer page writes one (`admin.py`)."""
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{where} is not valid TOML: {exc}", f"Het bronnenbestand {where.name} is geen geldige TOML ({exc})."
+        ) from exc
+    entries = data.get("source", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{where}: use [[source]] tables for the sources.")
+    infos: list[SourceInfo] = []
+    seen: set[str] = set()
+    for i, raw_entry in enumerate(entries, 1):
+        name = raw_entry.get("id", "?") if isinstance(raw_entry, dict) else "?"
+        try:
+            info = SourceInfo(**raw_entry)
+        except (ValidationError, TypeError) as exc:
+            first = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": ("?",), "msg": str(exc)}
+            field = ".".join(str(p) for p in first["loc"])
+            what = _PYDANTIC_NL.get(first.get("type", ""), "is ongeldig")
+            if first.get("type") == "literal_error" and first.get("ctx", {}).get("expected"):
+                what += f" (kies uit {first['ctx']['expected']})"
+            raise ConfigError(
+                f"{where}: source #{i} ({name}): field {field!r}: {first['msg']}",
+                f"Bron {name}: het veld '{FIELD_NAMES_NL.get(field, field)}' {what}.",
+            ) from exc
+        _check_entry(info, where, i)
+        if info.id in seen:
+            raise ConfigError(
+                f"{where}: duplicate source id {info.id!r}; every id must be unique.",
+                f"Er is al een bron met id '{info.id}'. Kies een andere id.",
+            )
+        seen.add(info.id)
+        infos.append(info)
+    return infos
+
+
+def _check_entry(info: SourceInfo, where: Path, i: int) -> None:
+    def bad(field: str, en: str, nl: str) -> ConfigError:
+        return ConfigError(f"{where}: source #{i} ({info.id}): field {field!r}: {en}", f"Bron {info.id}: {nl}")
+
+    if info.valid_until is not None and info.valid_until < info.published:
+        raise bad(
+            "valid_until",
+            f"{info.valid_until} is before published ({info.published}).",
+            f"'geldig tot' ({info.valid_until:%d-%m-%Y}) ligt vóór de publicatiedatum ({info.published:%d-%m-%Y}). "
+            "Een bron kan niet verlopen voordat hij verschenen is.",
+        )
+    for field in ("id", *TEXT_FIELDS):
+        value = getattr(info, field)
+        if "<" in value or ">" in value:
+            raise bad(
+                field,
+                "must not contain markup (< or >).",
+                f"het veld '{FIELD_NAMES_NL[field]}' mag geen HTML of de tekens < en > bevatten.",
+            )
+        if any(ord(c) < 32 and c not in "\t" for c in value):
+            raise bad(
+                field,
+                "must not contain control characters.",
+                f"het veld '{FIELD_NAMES_NL[field]}' bevat onzichtbare besturingstekens.",
+            )
+    if not info.id.strip() or not info.title.strip():
+        raise bad("title" if info.id.strip() else "id", "must not be empty.", "id en titel mogen niet leeg zijn.")
+    if info.url and not re.match(r"^https?://[^\s<>\"']+$", info.url):
+        raise bad(
+            "url",
+            "must be a web address (http:// or https://).",
+            "de url moet een webadres zijn dat begint met http:// of https://.",
+        )
 
 
 def file_sha256(path: Path) -> str:
@@ -153,7 +242,10 @@ def load_document(status: SourceStatus, max_bytes: int = DEFAULT_MAX_FILE_BYTES)
     if len(raw) > max_bytes:  # grew since stat, or a device that reports no size
         raise _too_large(path, len(raw), max_bytes, more=True)
     if not raw.strip():
-        raise CorpusError(f"{path.name} is empty; replace it or remove it from the manifest.")
+        raise CorpusError(
+            f"{path.name} is empty; replace it or remove it from the manifest.",
+            f"Het bestand {path.name} is leeg. Vervang het door het juiste bestand.",
+        )
     _check_content(raw, path, fmt.content, max_bytes)
     pages = fmt.load(raw, path, status.source)
     return Document(source=status.source, pages=pages, sha256=hashlib.sha256(raw).hexdigest())
@@ -260,7 +352,10 @@ def _decode(raw: bytes, path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path.name} is not UTF-8 (byte {exc.start}); save it as UTF-8 and ingest again.") from exc
+        raise CorpusError(
+            f"{path.name} is not UTF-8 (byte {exc.start}); save it as UTF-8 and ingest again.",
+            f"Het bestand {path.name} is geen UTF-8-tekst. Sla het op als UTF-8 en probeer het opnieuw.",
+        ) from exc
 
 
 @register(".pdf", content="pdf")
@@ -279,9 +374,15 @@ def _load_pdf(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
     except CorpusError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise CorpusError(f"{path.name} is not a readable PDF ({exc}); replace the file.") from exc
+        raise CorpusError(
+            f"{path.name} is not a readable PDF ({exc}); replace the file.",
+            f"Het bestand {path.name} is geen leesbare PDF. Vervang het door een werkende PDF.",
+        ) from exc
     if not any(t.strip() for t in raw_pages):
-        raise CorpusError(f"{path.name} has no extractable text (scanned?); provide a text PDF.")
+        raise CorpusError(
+            f"{path.name} has no extractable text (scanned?); provide a text PDF.",
+            f"In {path.name} staat geen leesbare tekst (een scan?). Lever een PDF met tekst aan.",
+        )
     vocabulary = set(re.findall(r"\w+", " ".join(raw_pages).lower()))
     pages = []
     for i, text in enumerate(raw_pages, 1):
@@ -393,7 +494,9 @@ def _csv_rows(text: str, path: Path) -> list[list[str]]:
     try:
         rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
     except csv.Error as exc:
-        raise CorpusError(f"{path.name} is not valid CSV: {exc}") from exc
+        raise CorpusError(
+            f"{path.name} is not valid CSV: {exc}", f"Het bestand {path.name} is geen geldig CSV-bestand."
+        ) from exc
     return [r for r in rows if any(c.strip() for c in r)]
 
 
@@ -406,7 +509,10 @@ def _load_csv(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
     width = max((len(r) for r in rows), default=0)
     table = [r for r in rows if len(r) > 1]
     if len(table) < 2 or width < 2:
-        raise CorpusError(f"{path.name} needs a header row and at least one data row.")
+        raise CorpusError(
+            f"{path.name} needs a header row and at least one data row.",
+            f"In {path.name} ontbreekt een kopregel met minstens één rij gegevens eronder.",
+        )
     header, data = table[0], table[1:]
     return table_pages(header, [TableRow(r, f"rij {n}", f"row {n + 1}") for n, r in enumerate(data, 1)], path, info)
 
@@ -428,8 +534,11 @@ def table_pages(
     meta = "; ".join(x for x in (info.period and f"periode: {info.period}", info.unit and f"eenheid: {info.unit}") if x)
     for i, row in enumerate(rows):
         if len(row.cells) != len(header):
-            raise CorpusError(f"{path.name}, {row.at}: {len(row.cells)} cells, header has {len(header)}.")
-        values = [_cell(path, row.at, h, c) for h, c in zip(header, row.cells)]
+            raise CorpusError(
+                f"{path.name}, {row.at}: {len(row.cells)} cells, header has {len(header)}.",
+                f"{path.name}, {row.page}: {len(row.cells)} cellen, terwijl de kopregel er {len(header)} heeft.",
+            )
+        values = [_cell(path, row, h, c) for h, c in zip(header, row.cells)]
         cells = "; ".join(f"{_header(h)}: {v}" for h, v in zip(header[1:], values[1:]) if v)
         line = f"{caption or info.title}. {_header(header[0])}: {values[0]}. {cells}."
         if meta:
@@ -439,7 +548,7 @@ def table_pages(
     return pages
 
 
-def _cell(path: Path, at: str, header: str, value: str) -> str:
+def _cell(path: Path, row: TableRow, header: str, value: str) -> str:
     """A cell as the passage shows it: a StatLine period code with its reading, a missing mark written out."""
     value = value.strip()
     if value in _MISSING:
@@ -451,8 +560,10 @@ def _cell(path: Path, at: str, header: str, value: str) -> str:
         year, code, num = int(m.group(1)), m.group(2), int(m.group(3))
         if num not in _KNOWN_CODES.get(code, ()):
             raise CorpusError(
-                f"{path.name}, {at}: unknown StatLine period code {value!r}; "
-                "expected YYYYKW01-04, YYYYJJ00, YYYYMM01-12 or YYYYHJ01-02."
+                f"{path.name}, {row.at}: unknown StatLine period code {value!r}; "
+                "expected YYYYKW01-04, YYYYJJ00, YYYYMM01-12 or YYYYHJ01-02.",
+                f"{path.name}, {row.page}: onbekende StatLine-periodecode '{value}'. Bekend zijn JJJJKW01-04 "
+                "(kwartaal), JJJJJJ00 (jaar), JJJJMM01-12 (maand) en JJJJHJ01-02 (halfjaar).",
             )
         return f"{value} ({_code_label(year, code, num)})"
     return value
@@ -520,7 +631,10 @@ def _load_xlsx(raw: bytes, path: Path, info: SourceInfo) -> list[Page]:
         ]
         pages += table_pages(header, rows, path, info, f"{info.title}, blad {sheet.name}", len(pages) + 1)
     if not pages:
-        raise CorpusError(f"{path.name} has no sheet with a header row and at least one data row.")
+        raise CorpusError(
+            f"{path.name} has no sheet with a header row and at least one data row.",
+            f"In {path.name} staat geen werkblad met een kopregel en minstens één rij gegevens.",
+        )
     return pages
 
 
@@ -552,5 +666,8 @@ def _structured_pages(blocks, path: Path) -> list[Page]:
             lines += [f"◼ {block.text}" if block.kind == "item" else block.text, ""]
     close()
     if not pages:
-        raise CorpusError(f"{path.name} has no text (empty, or only headings); replace the file.")
+        raise CorpusError(
+            f"{path.name} has no text (empty, or only headings); replace the file.",
+            f"In {path.name} staat geen tekst (leeg, of alleen koppen). Vervang het bestand.",
+        )
     return pages

@@ -7,7 +7,8 @@ server) and PostgreSQL (`ASSISTANT_DATABASE_URL=postgresql+psycopg://...`, share
         insert_new(conn, answers, rows)                               # rows already there are skipped
 
 Tables (SQLAlchemy Core): `answers` (one row per answer, id a uuid), `feedback` (ratings, `uid` a uuid so
-a row copied twice from the spool is stored once), `conversations` (started before their first answer).
+a row copied twice from the spool is stored once), `conversations` (started before their first answer),
+`admin_actions` (the content team's changes to the sources, with the admin key's id).
 Times are ISO-8601 UTC text with milliseconds, as the SQLite files written before this module hold them,
 so they sort as text in both databases. The same tables back the local spool that keeps rows while the
 shared database is unreachable (`audit.py`).
@@ -79,6 +80,20 @@ conversations = Table(
     Column("created_at", Text, nullable=False),
     Column("channel", Text, nullable=False, server_default=""),
 )
+
+# What the content team did on the /beheer page: one row per action, with the admin key's id (never the key).
+admin_actions = Table(
+    "admin_actions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("created_at", Text, nullable=False),
+    Column("key_id", Text, nullable=False),
+    Column("action", Text, nullable=False),  # add | update | replace | approve | withdraw | delete | reindex
+    Column("source_id", Text, nullable=False, server_default=""),
+    Column("outcome", Text, nullable=False, server_default="ok"),  # ok | refused | failed
+    Column("detail", JSON, nullable=False),
+)
+Index("admin_actions_created", admin_actions.c.created_at)
 
 DIALECTS = ("sqlite", "postgresql")
 _SCHEMA_LOCK = 0x41494D49  # any constant: serialises schema creation when several nodes start at once
@@ -156,4 +171,14 @@ def insert_new(conn: Connection, table: Table, rows: Iterable[dict]) -> int:
     return max(result.rowcount, 0)
 
 
-__all__ = ["answers", "feedback", "conversations", "metadata", "open_engine", "create_schema", "insert_new", "is_url"]
+__all__ = [
+    "answers",
+    "feedback",
+    "conversations",
+    "admin_actions",
+    "metadata",
+    "open_engine",
+    "create_schema",
+    "insert_new",
+    "is_url",
+]

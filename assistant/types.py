@@ -11,7 +11,7 @@ Answer:  analyse (Signals) -> retrieve (Hit) -> score evidence (Evidence) -> dec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -37,10 +37,64 @@ class SourceInfo(BaseModel):
     valid_until: date | None = None
     approved: bool = False
     approved_by: str = ""
+    approved_at: datetime | None = None  # when `approved_by` approved it (set by the /beheer page)
     region: str = ""  # the place the source is about, a place of the language file ("arbeidsmarktregio Groningen")
     provenance: str = ""
     period: str = ""
     unit: str = ""
+
+
+# A source as the content team sees it (the /beheer page): `SourceState`, most pressing first.
+SourceState = Literal["missing file", "failed", "expired", "unapproved", "expiring", "approved"]
+IndexState = Literal["current", "outdated", "absent"]
+
+
+class AdminSource(SourceInfo):
+    """A manifest entry with what the content team needs to know about it."""
+
+    status: SourceState = Field(
+        description="missing file | failed (the last re-index could not read it; `error` says why) | expired | "
+        "unapproved | expiring (within 30 days) | approved."
+    )
+    warning: str = Field("", description="Dutch: expires soon, or has no valid_until.")
+    error: str = Field("", description="Dutch: why the last re-index could not read this source (status failed).")
+    passages: int = Field(0, description="Passages of this source in the index advisors are answered from.")
+    facts: int = Field(0, description="Figures (facts with a measure and value) read from those passages.")
+    indexed: IndexState = Field(
+        "absent",
+        description="current: the index holds this file and entry; outdated: it holds an earlier version (until "
+        "the next re-index); absent: not in the index.",
+    )
+
+
+JobStatus = Literal["running", "succeeded", "failed", "interrupted"]
+
+
+class Job(BaseModel):
+    """A background re-index (admin.py), as GET /api/admin/jobs/{id} returns it."""
+
+    id: str
+    kind: Literal["reindex"] = "reindex"
+    status: JobStatus = "running"
+    key_id: str = Field(description="The admin key that started it.")
+    started_at: datetime
+    finished_at: datetime | None = None
+    done: int = Field(0, description="Sources handled so far.")
+    total: int = Field(0, description="Approved sources to handle (0 until the manifest is read).")
+    current: str = Field("", description="Id of the source being read now.")
+    message: str = Field("", description="Dutch: what the job is doing, or how it ended.")
+    added: list[str] = Field(default_factory=list)
+    replaced: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    failed: dict[str, str] = Field(
+        default_factory=dict, description="Source id -> Dutch reason; its previous version (if any) stays."
+    )
+    skipped: dict[str, str] = Field(default_factory=dict, description="Not indexed: unapproved, expired, missing.")
+
+    @property
+    def finished(self) -> bool:
+        return self.status != "running"
 
 
 class Page(BaseModel):

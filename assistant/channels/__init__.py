@@ -12,8 +12,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..admin import Admin
 from ..audit import AuditLog
 from ..core import Assistant
+from ..errors import IndexNotBuiltError
 from ..settings import Settings
 from ..state import SharedState, get_state
 from ..types import Answer
@@ -31,6 +33,7 @@ class Services:
     _assistant: Assistant | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     state: SharedState | None = None
+    _admin: Admin | None = None
 
     def __post_init__(self) -> None:
         if self.state is None:
@@ -47,6 +50,27 @@ class Services:
     def reload(self) -> None:
         with self._lock:
             self._assistant = None
+
+    def current(self) -> Assistant | None:
+        """The assistant advisors are answered by now, or None while there is no index."""
+        try:
+            return self.assistant
+        except IndexNotBuiltError:
+            return None
+
+    def swap(self, assistant: Assistant | None) -> None:
+        """Answer from now on with `assistant` (a re-index finished); None: there is no index any more.
+        A question already being answered finishes on the assistant it started with."""
+        with self._lock:
+            self._assistant = assistant
+
+    @property
+    def admin(self) -> Admin:
+        """The content team's side (admin.py), made once."""
+        with self._lock:
+            if self._admin is None:
+                self._admin = Admin(self.settings, self.audit, self.current, self.swap)
+            return self._admin
 
     def answer(
         self,

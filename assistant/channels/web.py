@@ -16,6 +16,7 @@ Routes (JSON unless noted). Every error is `{"error": {"code": ..., "message": <
     GET  /api/passages/{chunk_id}     a cited passage, highlighted quote, neighbours on its page
     GET  /healthz, /readyz            alive; index loaded (503 until it is)
     GET  /, /docs, /openapi.json      chat page, offline API docs, the schema
+    GET  /beheer, /api/admin/*        the content team's sources page and its API (admin keys; channels/admin.py)
 
 The adapter is thin: it checks access and limits, calls `Services.answer()` (which also
 writes the audit log) and renders. Other channel modules (Slack, Teams) are mounted
@@ -53,14 +54,18 @@ from ..errors import (
     CorpusError,
     IndexNotBuiltError,
     QuestionError,
+    SourceConflict,
+    SourceEditError,
+    SourceNotFound,
+    SourceTooLarge,
     StoreUnavailable,
 )
 from ..index import state_summary
 from ..settings import Settings
-from ..sources import load_manifest
+from ..sources import _size, load_manifest
 from ..state import RateLimiter
 from ..types import Answer, SourceInfo
-from . import Services, channel_mounts
+from . import Services, admin, channel_mounts
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 # Looked up along the exception's MRO, so a new subclass inherits its parent's mapping.
 ERROR_STATUS: dict[type[AssistantError], tuple[int, str]] = {
     QuestionError: (400, "invalid_question"),
+    SourceNotFound: (404, "source_not_found"),
+    SourceConflict: (409, "conflict"),
+    SourceTooLarge: (413, "file_too_large"),
+    SourceEditError: (422, "invalid_source"),
     IndexNotBuiltError: (503, "index_not_built"),
     StoreUnavailable: (503, "store_unavailable"),
     ConfigError: (500, "config_error"),
@@ -231,8 +240,9 @@ class BodyLimit:
     routes mounted on the same app keep their own, platform-sized limits.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, prefixes: tuple[str, ...] = ("/",)):
+    def __init__(self, app: ASGIApp, max_bytes: int, prefixes: tuple[str, ...] = ("/",), message: str = ""):
         self.app, self.max_bytes, self.prefixes = app, max_bytes, prefixes
+        self.message = message or "Het verzoek is te groot. De grens is {kb} kB; stel een kortere vraag."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
@@ -265,10 +275,8 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _too_large(self, send: Send) -> None:
-        kb = self.max_bytes // 1024
-        await _send_error(
-            send, 413, "body_too_large", f"Het verzoek is te groot. De grens is {kb} kB; stel een kortere vraag."
-        )
+        message = self.message.format(kb=self.max_bytes // 1024, mb=round(self.max_bytes / 2**20))
+        await _send_error(send, 413, "body_too_large", message)
 
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
@@ -559,6 +567,10 @@ def _add_pages_and_probes(app: FastAPI) -> None:
     def chat_page() -> FileResponse:
         return _page("index.html")
 
+    @app.get("/beheer", include_in_schema=False)
+    def admin_page() -> FileResponse:
+        return _page("beheer.html")
+
     @app.get("/docs", include_in_schema=False)
     def docs_page() -> FileResponse:
         return _page("docs.html")
@@ -660,6 +672,16 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     _add_pages_and_probes(app)
     own = tuple(sorted({route.path.split("{")[0] for route in api.routes}))
     app.add_middleware(BodyLimit, max_bytes=settings.web.max_body_bytes, prefixes=own)
+    # uploads: the file limit, plus room for the form's other fields
+    upload_limit = settings.sources.max_file_bytes + 256 * 1024
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=upload_limit,
+        prefixes=("/api/admin/",),
+        message=f"Het bestand is te groot. De grens is {_size(settings.sources.max_file_bytes, nl=True)}; "
+        "splits of verklein het bestand.",
+    )
+    admin.mount(app, services)
     for mount in channel_mounts():
         mount(app, services)
     return app
