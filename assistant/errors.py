@@ -6,7 +6,8 @@
     ├── IndexNotBuiltError   no index for the current settings; run `assistant ingest`
     ├── QuestionError        the question itself is unusable (empty, too long)
     └── BackendError         an embedder, vector store or generator failed
-        └── StoreUnavailable  a shared store (the audit database, Redis) cannot be reached
+        ├── StoreUnavailable  a shared store (the audit database, Redis) cannot be reached
+        └── IndexUnavailable  the Chroma server cannot be reached (the next request tries again)
 
 Adapters wrap library errors (pypdf, chromadb, models) in one of these with
 `raise ... from exc`; each channel catches `AssistantError` once. `message_nl` is
@@ -47,3 +48,10 @@ class BackendError(AssistantError):
 
 class StoreUnavailable(BackendError):
     message_nl = "De gedeelde opslag van de assistent is even niet bereikbaar. Probeer het over enkele minuten opnieuw."
+
+
+class IndexUnavailable(BackendError):
+    message_nl = (
+        "De zoekindex van de assistent is even niet bereikbaar, dus er kan nu geen antwoord uit de bronnen worden "
+        "gegeven. Probeer het over een minuut opnieuw."
+    )
