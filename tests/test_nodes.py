@@ -293,6 +293,35 @@ def test_chroma_stopped_mid_load_gives_a_dutch_503_and_answering_resumes_by_itse
         assert "Chroma server at" in node.log() and "is back" in node.log()
 
 
+def test_a_node_started_while_chroma_is_down_opens_the_index_once_it_is_back(cluster, tmp_path, embedding_cache):
+    from conftest import CORPUS
+    from fastapi.testclient import TestClient
+
+    from assistant.audit import AuditLog
+    from assistant.channels import Services, web
+    from assistant.settings import Settings
+
+    settings = Settings(
+        index_dir=tmp_path / "index",
+        corpus_dir=CORPUS,
+        audit_db=tmp_path / "audit.sqlite3",
+        chroma_url=cluster.chroma.url,
+        embedding_cache=embedding_cache,
+    )
+    cluster.chroma.stop()
+    try:
+        services = Services(settings, AuditLog.from_settings(settings))
+        assert web.ensure_index(services) is False, "serves without an index instead of ingesting or failing"
+        app = TestClient(web.create_app(settings, services))
+        assert app.get("/readyz").json()["error"]["code"] == "index_unavailable"
+        down = app.post("/api/ask", json={"question": FACTUAL})
+        assert down.status_code == 503 and "zoekindex" in down.json()["error"]["message"]
+    finally:
+        cluster.chroma.start()
+    assert app.get("/readyz").status_code == 200
+    assert "[1]" in app.post("/api/ask", json={"question": FACTUAL}).json()["answer"]
+
+
 def test_postgres_stopped_answers_go_on_and_every_row_arrives_once(cluster):
     served: list[str] = []
 
