@@ -29,7 +29,9 @@ import sqlalchemy
 from chat_servers import Recorder
 from servers import Node, node_env
 from test_slack import SECRET, event, post_event, posts, sign, slack_api_respond
-from test_teams import WEBHOOK_SECRET
+from test_teams import WEBHOOK_SECRET, post_webhook, webhook_payload
+
+from assistant.channels.render import UNCHECKED_NOTE
 
 FACTUAL = "Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"
 FOLLOW_UP = "En in de zorg?"
@@ -212,6 +214,10 @@ def test_a_signed_slack_request_replayed_to_the_other_node_is_refused(cluster):
     time.sleep(0.5)
     assert len(cluster.slack.matching(posts(None, "C0NODEREPLAY"))) == 1, "answered once"
 
+    payload = webhook_payload()  # a Teams outgoing-webhook request, signed with its HMAC, replayed the same way
+    assert post_webhook(cluster.a, payload).status_code == 200
+    assert post_webhook(cluster.b, payload).status_code == 401
+
 
 def test_rate_limits_count_across_nodes_and_workers(cluster):
     who = client("10.0.2.2")
@@ -359,6 +365,9 @@ def test_redis_stopped_signed_requests_are_refused_on_every_node(cluster):
                 line.startswith("Refused a signed Slack request") and "Redis at" in line
                 for line in node.log().splitlines()
             ), node.log()[-2000:]
+            webhook = post_webhook(node, webhook_payload())
+            assert webhook.status_code == 503 and webhook.json()["text"] == UNCHECKED_NOTE
+            assert "Refused a signed Teams webhook request" in node.log()
         # the web chat fails open to each process's own rate count (channels/web.py says why)
         assert ask(cluster.b, FACTUAL, "10.0.5.5").status_code == 200
     finally:
