@@ -783,7 +783,8 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     if workers == 1:
         uvicorn.run(create_app(settings, services), host=host, port=port, log_level="info")
         return
-    services.audit.close()  # the workers open their own; this process only supervises them
+    services.reload()  # the workers open their own index and audit log; this process only supervises them
+    services.audit.close()
     uvicorn.run(
         "assistant.channels.web:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
