@@ -337,8 +337,12 @@ class AuditLog:
     def _spool_engine(self):
         with self._state_lock:
             if self._spool is None:
-                self._spool = storage.open_engine(self.spool_path)
-                storage.create_schema(self._spool)
+                engine = storage.open_engine(self.spool_path)
+                try:
+                    storage.create_schema(engine)
+                except OperationalError:  # another worker of this node (same spool file) created it just now
+                    storage.create_schema(engine)
+                self._spool = engine
             return self._spool
 
     def _to_spool(self, table, row: dict) -> None:

@@ -12,12 +12,13 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from .errors import BackendError, ConfigError
+from .errors import BackendError, ConfigError, IndexUnavailable
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -213,49 +214,120 @@ class ChromaStore:
     Vectors are always passed in; Chroma's default embedding function (which would
     download a model) is never used. The state lives in the collection metadata, so
     switching to a new source version is one metadata write.
+
+    A Chroma server may stop and come back while the app runs. A call that fails while the server does not
+    answer its heartbeat raises `IndexUnavailable` (a Dutch 503 for the advisor) and drops the connection;
+    the next call connects afresh, so answering resumes by itself once the server is back. A call that fails
+    while the server does answer is tried once more on a fresh connection (a pooled connection or collection
+    handle from before a restart), then raised as a `BackendError`.
     """
 
     def __init__(self, settings: Settings, collection: str):
         try:
-            import chromadb
-            from chromadb.config import Settings as ChromaSettings
+            import chromadb  # noqa: F401
         except ImportError as exc:
             raise ConfigError("chromadb is not installed; `pip install -e .`.") from exc
-        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        self.name = collection
+        self.remote = settings.chroma_url
+        self.where = settings.chroma_url or str(settings.index_dir)
+        self._index_dir = settings.index_dir
+        self._timeout_s = settings.chroma_timeout_s
+        self._lock = threading.Lock()
+        self._down_since: float | None = None
         try:
-            if settings.chroma_url:
-                from urllib.parse import urlparse
-
-                url = urlparse(settings.chroma_url)
-                self._client = chromadb.HttpClient(
-                    host=url.hostname or "localhost",
-                    port=url.port or 8000,
-                    ssl=url.scheme == "https",
-                    settings=chroma_settings,
-                )
-                self._client.heartbeat()
-            else:
-                path = settings.index_dir / collection
-                path.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-            self._col = self._client.get_or_create_collection(
-                collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
-            )
+            self._col = self._connect(create=True)
         except Exception as exc:  # noqa: BLE001 - chroma raises many types; map them once here
-            where = settings.chroma_url or str(settings.index_dir)
-            raise BackendError(f"Cannot open the Chroma store at {where}: {exc}") from exc
+            error = IndexUnavailable if self.remote else BackendError
+            raise error(f"Cannot open the Chroma store at {self.where}: {exc}") from exc
+
+    def _connect(self, create: bool = False):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if self.remote:
+            from urllib.parse import urlparse
+
+            url = urlparse(self.remote)
+            self._client = chromadb.HttpClient(
+                host=url.hostname or "localhost",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+            _limit_time(self._client, self._timeout_s)
+            self._client.heartbeat()
+        else:
+            path = self._index_dir / self.name
+            path.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        if create:
+            return self._client.get_or_create_collection(
+                self.name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        # on a reconnect the collection must be there: an empty new one would silently answer nothing
+        return self._client.get_collection(self.name, embedding_function=None)
+
+    def _call(self, work: Callable[[Any], Any]) -> Any:
+        """Run `work(collection)`; see the class docstring for what happens when the server is away."""
+        if not self.remote:
+            return work(self._col)
+        for attempt in (1, 2):
+            col = self._col
+            try:
+                if col is None:
+                    with self._lock:
+                        col = self._col = self._col or self._connect()
+                result = work(col)
+            except Exception as exc:  # noqa: BLE001 - chroma and httpx raise many types
+                self._col = None
+                if not self._reachable():
+                    self._mark_down(exc)
+                    raise IndexUnavailable(f"The Chroma server at {self.where} is unreachable: {_short(exc)}") from exc
+                if attempt == 2:
+                    raise BackendError(f"The Chroma server at {self.where} failed: {_short(exc)}") from exc
+                continue
+            if self._down_since is not None:
+                with self._lock:
+                    since, self._down_since = self._down_since, None
+                if since is not None:
+                    log.warning(
+                        "Chroma server at %s is back after %.0f s; answering again.", self.where, _now() - since
+                    )
+            return result
+
+    def _reachable(self) -> bool:
+        try:
+            self._client.heartbeat()
+            return True
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _mark_down(self, exc: Exception) -> None:
+        with self._lock:
+            first, self._down_since = self._down_since is None, self._down_since or _now()
+        if first:
+            log.error(
+                "Chroma server at %s is unreachable (%s); answers get a 503 until it is back.", self.where, _short(exc)
+            )
+
+    def ping(self) -> None:
+        """Raise IndexUnavailable when the Chroma server does not answer (the readiness probe)."""
+        self._call(lambda col: self._client.heartbeat())
 
     def upsert(self, ids, vectors, texts, metadatas) -> None:
         for i in range(0, len(ids), 256):
-            self._col.upsert(
-                ids=ids[i : i + 256],
-                embeddings=[v.tolist() for v in vectors[i : i + 256]],
-                documents=texts[i : i + 256],
-                metadatas=metadatas[i : i + 256],
+            self._call(
+                lambda col: col.upsert(
+                    ids=ids[i : i + 256],
+                    embeddings=[v.tolist() for v in vectors[i : i + 256]],
+                    documents=texts[i : i + 256],
+                    metadatas=metadatas[i : i + 256],
+                )
             )
 
     def delete(self, where) -> None:
-        self._col.delete(where=where)
+        self._call(lambda col: col.delete(where=where))
 
     # rows read per call: one `get` of every row binds one SQL variable per row, and SQLite refuses
     # "too many SQL variables" somewhere between 20k and 50k passages
@@ -264,28 +336,65 @@ class ChromaStore:
     def get(self, where=None):
         rows: list = []
         while True:
-            res = self._col.get(where=where, include=["documents", "metadatas"], limit=self.page_size, offset=len(rows))
+            res = self._call(
+                lambda col: col.get(
+                    where=where, include=["documents", "metadatas"], limit=self.page_size, offset=len(rows)
+                )
+            )
             rows += zip(res["ids"], res["documents"], res["metadatas"])
             if len(res["ids"]) < self.page_size:
                 return rows
 
     def search(self, vector, n, where=None):
-        count = self._col.count()
-        if count == 0:
-            return []
-        res = self._col.query(
-            query_embeddings=[vector.tolist()], n_results=min(n, count), where=where, include=["distances"]
-        )
-        return list(zip(res["ids"][0], res["distances"][0]))
+        def query(col):
+            count = col.count()
+            if count == 0:
+                return []
+            res = col.query(
+                query_embeddings=[vector.tolist()], n_results=min(n, count), where=where, include=["distances"]
+            )
+            return list(zip(res["ids"][0], res["distances"][0]))
+
+        return self._call(query)
 
     def read_state(self) -> dict:
-        meta = self._col.metadata or {}
+        meta = self._call(lambda col: col.metadata) or {}
         return json.loads(meta.get("assistant_state", "{}"))
 
     def write_state(self, state: dict) -> None:
-        meta = {k: v for k, v in (self._col.metadata or {}).items() if not k.startswith("hnsw:")}
-        meta["assistant_state"] = json.dumps(state, sort_keys=True)
-        self._col.modify(metadata=meta)
+        def write(col):
+            meta = {k: v for k, v in (col.metadata or {}).items() if not k.startswith("hnsw:")}
+            meta["assistant_state"] = json.dumps(state, sort_keys=True)
+            col.modify(metadata=meta)
+
+        self._call(write)
+
+
+def _limit_time(client: Any, seconds: float) -> None:
+    """Give the HttpClient's requests a time limit: chromadb's own has none, so a server that stops answering
+    (but keeps its port open) would hold every request forever. Private attributes, checked: when a chromadb
+    release renames them, the limit is skipped with a warning rather than breaking the connection."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
+    else:
+        log.warning("Cannot set a time limit on the Chroma client (chromadb %s); calls may wait long.", _version())
+
+
+def _version() -> str:
+    import chromadb
+
+    return getattr(chromadb, "__version__", "?")
+
+
+def _short(exc: Exception) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+
+
+def _now() -> float:
+    return time.monotonic()
 
 
 def get_store(settings: Settings) -> VectorStore:

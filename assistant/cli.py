@@ -269,18 +269,27 @@ def sources(as_json: bool) -> None:
 @main.command()
 @click.option("--host", default=None, help="Bind address (default from ASSISTANT_WEB__HOST, 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default 8000).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Server processes. More than 1 needs ASSISTANT_REDIS_URL (shared replay protection and rate limits); "
+    "several machines also need ASSISTANT_DATABASE_URL and ASSISTANT_CHROMA_URL.",
+)
 @_handle_errors
-def serve(host: str | None, port: int | None) -> None:
+def serve(host: str | None, port: int | None, workers: int) -> None:
     """Build the index if it is missing, then serve the chat page and the API.
 
     \b
     assistant serve
     assistant serve --host 0.0.0.0 --port 8080
+    ASSISTANT_REDIS_URL=redis://localhost:6379/0 assistant serve --workers 2
     """
     from .channels.web import serve as serve_web
 
     settings = Settings()
-    serve_web(settings, host or settings.web.host, port or settings.web.port)
+    serve_web(settings, host or settings.web.host, port or settings.web.port, workers)
 
 
 @main.command()

@@ -10,7 +10,8 @@
     │   ├── SourceConflict   the id is taken, or a re-index is already running
     │   └── SourceTooLarge   the uploaded file is above the size limit
     └── BackendError         an embedder, vector store or generator failed
-        └── StoreUnavailable  a shared store (the audit database, Redis) cannot be reached
+        ├── StoreUnavailable  a shared store (the audit database, Redis) cannot be reached
+        └── IndexUnavailable  the Chroma server cannot be reached (the next request tries again)
 
 Adapters wrap library errors (pypdf, chromadb, models) in one of these with
 `raise ... from exc`; each channel catches `AssistantError` once. `message_nl` is
@@ -67,3 +68,10 @@ class SourceConflict(SourceEditError):
 
 class SourceTooLarge(SourceEditError):
     message_nl = "Het bestand is te groot."
+
+
+class IndexUnavailable(BackendError):
+    message_nl = (
+        "De zoekindex van de assistent is even niet bereikbaar, dus er kan nu geen antwoord uit de bronnen worden "
+        "gegeven. Probeer het over een minuut opnieuw."
+    )

@@ -178,6 +178,12 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="Use a Chroma server (e.g. http://localhost:8000) instead of the embedded store."
     )
+    chroma_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="Seconds a call to the Chroma server may take before the request gets a 503 (connecting: 5 s).",
+    )
     generator: str = Field(
         "extractive",
         description="Answer generator: extractive (default, offline) | openai (a language model, verified).",

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from servers import postgres_server, postgres_url, redis_server, redis_url  # noqa: F401  (real servers, fixtures)
+from servers import (  # noqa: F401  (real servers, fixtures)
+    chroma_server,
+    postgres_server,
+    postgres_url,
+    redis_server,
+    redis_url,
+)
 
 if TYPE_CHECKING:
     from assistant.core import Assistant

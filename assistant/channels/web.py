@@ -1,7 +1,9 @@
 """Web channel: the advisors' chat page and the HTTP API over the one `Assistant`.
 
     assistant serve                       # builds the index when missing, then serves on :8000
+    assistant serve --workers 4           # several processes: needs the shared state (see check_workers)
     app = create_app(Settings())          # the ASGI app, for tests or another ASGI server
+    uvicorn assistant.channels.web:app_from_env --factory   # each worker builds its app from the environment
 
 Routes (JSON unless noted). Every error is `{"error": {"code": ..., "message": <Dutch>}}`:
 
@@ -14,7 +16,7 @@ Routes (JSON unless noted). Every error is `{"error": {"code": ..., "message": <
     POST /api/answers/{id}/feedback   helpful | not_helpful | missing_source, with a note
     GET  /api/sources                 every manifest source with its status and indexed passages
     GET  /api/passages/{chunk_id}     a cited passage, highlighted quote, neighbours on its page
-    GET  /healthz, /readyz            alive; index loaded (503 until it is)
+    GET  /healthz, /readyz            alive; index loaded and the Chroma server answering (else 503)
     GET  /, /docs, /openapi.json      chat page, offline API docs, the schema
     GET  /beheer, /api/admin/*        the content team's sources page and its API (admin keys; channels/admin.py)
 
@@ -53,6 +55,7 @@ from ..errors import (
     ConfigError,
     CorpusError,
     IndexNotBuiltError,
+    IndexUnavailable,
     QuestionError,
     SourceConflict,
     SourceEditError,
@@ -80,6 +83,7 @@ ERROR_STATUS: dict[type[AssistantError], tuple[int, str]] = {
     SourceTooLarge: (413, "file_too_large"),
     SourceEditError: (422, "invalid_source"),
     IndexNotBuiltError: (503, "index_not_built"),
+    IndexUnavailable: (503, "index_unavailable"),
     StoreUnavailable: (503, "store_unavailable"),
     ConfigError: (500, "config_error"),
     CorpusError: (500, "corpus_error"),
@@ -216,7 +220,10 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
     413: _error_doc("Request body larger than ASSISTANT_WEB__MAX_BODY_BYTES."),
     422: _error_doc("The request does not match the schema."),
     429: _error_doc("More than ASSISTANT_WEB__RATE_LIMIT_PER_MINUTE requests in the last minute for this key."),
-    503: _error_doc("The index is not built yet; try again in a few minutes."),
+    503: _error_doc(
+        "The index is not built yet (index_not_built), the Chroma server is unreachable (index_unavailable) or "
+        "a shared store is (store_unavailable); try again in a minute."
+    ),
 }
 
 
@@ -391,8 +398,15 @@ async def chat_stream(body: ChatRequest, services: Services = Depends(_services)
     """Like /api/chat, streamed: a writing generator's unverified text as `draft` events while it writes,
     then the verified answer in pieces, the citations and a done event (the chat page)."""
     conversation_id = _conversation(services.audit, body)
-    # a bad question or a missing index is a JSON error, before the stream starts (opening may take a while)
-    await asyncio.to_thread(lambda: services.assistant.validate(body.question))
+
+    # a bad question, a missing index or an unreachable Chroma server is a JSON error, before the stream
+    # starts (opening may take a while)
+    def check() -> None:
+        assistant = services.assistant
+        assistant.validate(body.question)
+        ping_store(assistant.store)
+
+    await asyncio.to_thread(check)
     return EventSourceResponse(_live_events(services, body.question, conversation_id))
 
 
@@ -499,12 +513,14 @@ async def _live_events(services: Services, question: str, conversation_id: str) 
             getter.cancel()
     try:
         answer, answer_id = task.result()
-    except Exception:
-        log.exception("streamed answer failed")
-        yield {
-            "event": "error",
-            "data": _json({"message": "Er ging iets mis bij het maken van het antwoord. Probeer het opnieuw."}),
-        }
+    except Exception as exc:
+        if isinstance(exc, AssistantError):  # e.g. the Chroma server stopped after the stream began
+            log.warning("streamed answer failed: %s", exc)
+            message = exc.message_nl
+        else:
+            log.exception("streamed answer failed")
+            message = "Er ging iets mis bij het maken van het antwoord. Probeer het opnieuw."
+        yield {"event": "error", "data": _json({"message": message})}
         return
     async for event in _events(answer, answer_id, conversation_id):
         yield event
@@ -580,13 +596,27 @@ def _add_pages_and_probes(app: FastAPI) -> None:
         """The server is up (says nothing about the index)."""
         return HealthOut(status="ok")
 
-    @app.get("/readyz", response_model=ReadyOut, tags=["probes"], responses={503: _error_doc("Index not built yet.")})
+    @app.get(
+        "/readyz",
+        response_model=ReadyOut,
+        tags=["probes"],
+        responses={503: _error_doc("Index not built yet (index_not_built) or Chroma unreachable (index_unavailable).")},
+    )
     def readyz(request: Request) -> ReadyOut:
-        """Ready when the index is loaded; 503 while it is not built."""
+        """Ready when the index is loaded and its store answers; 503 while it is not built or while the Chroma
+        server is unreachable (a load balancer then sends advisors elsewhere; it recovers by itself)."""
         assistant = request.app.state.services.assistant
+        ping_store(assistant.store)
         return ReadyOut(status="ready", sources=len(assistant.sources), passages=len(assistant.snapshot.chunks))
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+def ping_store(store: object) -> None:
+    """Raise IndexUnavailable when the vector store is a server that does not answer (embedded: nothing)."""
+    ping = getattr(store, "ping", None)
+    if ping is not None:
+        ping()
 
 
 def error_json(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -696,6 +726,9 @@ def ensure_index(services: Services) -> bool:
         return True
     except IndexNotBuiltError:
         pass
+    except IndexUnavailable as exc:  # the Chroma server is not up (yet): serve, and open it once it answers
+        err_console.print(f"[yellow]Chroma server unreachable[/yellow] ({exc}); serving anyway, /readyz answers 503.")
+        return False
     err_console.print(
         f"No index yet: indexing the approved sources in {services.settings.corpus_dir} (once, about a minute)."
     )
@@ -711,13 +744,81 @@ def ensure_index(services: Services) -> bool:
         return False
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Build the index if it is missing, then serve the chat page and the API with uvicorn."""
+def check_workers(settings: Settings, workers: int) -> list[str]:
+    """What `workers` server processes need: raises ConfigError when they would be unsafe, returns warnings
+    for what works on one machine only.
+
+    Replay protection and rate limits live in each process's memory unless ASSISTANT_REDIS_URL is set: a
+    second process would accept a Slack or Teams request replayed to it and allow the full rate again, so
+    more than one worker without Redis is refused. The embedded SQLite audit file is shared by the workers of
+    one machine (WAL, one writer at a time), not by a second machine: that needs ASSISTANT_DATABASE_URL. The
+    embedded Chroma folder is read by each worker; an `assistant ingest` is seen after a restart, and a second
+    machine needs ASSISTANT_CHROMA_URL.
+    """
+    if workers < 1:
+        raise ConfigError(f"--workers must be 1 or more, not {workers}.")
+    if workers == 1:
+        return []
+    if not settings.redis_url:
+        raise ConfigError(
+            f"--workers {workers} needs ASSISTANT_REDIS_URL: without Redis each worker keeps its own replay "
+            "protection and rate limits, so a replayed Slack/Teams request would be accepted by another worker. "
+            "Set ASSISTANT_REDIS_URL=redis://host:6379/0 or serve with one worker."
+        )
+    warnings = []
+    if not settings.database_url:
+        warnings.append(
+            f"The {workers} workers share the SQLite audit file {settings.audit_db}: fine on this machine only; "
+            "set ASSISTANT_DATABASE_URL (PostgreSQL) for several nodes."
+        )
+    if not settings.chroma_url:
+        warnings.append(
+            f"Each of the {workers} workers opens the embedded Chroma index in {settings.index_dir}: restart them "
+            "after an `assistant ingest`; set ASSISTANT_CHROMA_URL (a Chroma server) for several nodes."
+        )
+    return warnings
+
+
+def app_from_env() -> FastAPI:
+    """The app factory each uvicorn worker calls: settings from the environment, the index opened at once
+    (so the first question does not wait for it; when it fails, each request tries again)."""
+    settings = Settings()
+    services = Services(settings, AuditLog.from_settings(settings))
+    try:
+        services.assistant
+    except AssistantError as exc:
+        log.warning("The index is not open yet (%s); /readyz answers 503 until it is.", exc)
+    return create_app(settings, services)
+
+
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """Build the index if it is missing, then serve the chat page and the API with uvicorn; with `workers` > 1,
+    that many processes, each building its app with `app_from_env` (the settings come from the environment)."""
     import uvicorn
 
+    from ..cli import err_console
+
+    for warning in check_workers(settings, workers):
+        err_console.print(f"[yellow]warning[/yellow]: {warning}")
     services = Services(settings, AuditLog.from_settings(settings))
     ensure_index(services)
-    uvicorn.run(create_app(settings, services), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings, services), host=host, port=port, log_level="info")
+        return
+    services.reload()  # the workers open their own index and audit log; this process only supervises them
+    services.audit.close()
+    uvicorn.run(
+        "assistant.channels.web:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
-__all__ = ["create_app", "serve", "ensure_index", "RateLimiter", "BodyLimit", "ERROR_STATUS"]
+__all__ = [
+    "create_app",
+    "app_from_env",
+    "check_workers",
+    "serve",
+    "ensure_index",
+    "RateLimiter",
+    "BodyLimit",
+    "ERROR_STATUS",
+]
