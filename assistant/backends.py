@@ -222,6 +222,8 @@ class ChromaStore:
         except ImportError as exc:
             raise ConfigError("chromadb is not installed; `pip install -e .`.") from exc
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        # the passage side (lexical.py): next to the embedded store, or on storage the nodes share
+        self.lexical_dir = settings.index_dir / f"{collection}.lexical"
         try:
             if settings.chroma_url:
                 from urllib.parse import urlparse
