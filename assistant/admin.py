@@ -123,10 +123,10 @@ class Admin:
         if assistant is not None:
             snapshot = assistant.snapshot
             versions = snapshot.meta_versions
-            for chunk in snapshot.chunks:
-                passages[chunk.source_id] = passages.get(chunk.source_id, 0) + 1
-                found = sum(len(s.get("facts", [])) for s in snapshot.annotations.get(chunk.id, []))
-                facts[chunk.source_id] = facts.get(chunk.source_id, 0) + found
+            for source_id, annotations in snapshot.passages.source_annotations(snapshot.versions):
+                passages[source_id] = passages.get(source_id, 0) + 1
+                found = sum(len(s.get("facts", [])) for s in json.loads(annotations or "[]"))
+                facts[source_id] = facts.get(source_id, 0) + found
         last = self.last_finished()
         out = []
         for st in statuses:

@@ -124,7 +124,10 @@ class CachedEmbedder:
         self.inner = inner
         self.name = inner.name
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False)
+        # several worker processes write sentences they embed at question time: WAL lets them read
+        # while one writes, and a writer waits for the lock instead of failing
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")
         self._lock = threading.Lock()
         self._memory: dict[str, np.ndarray] = {}
@@ -234,6 +237,8 @@ class ChromaStore:
         self._timeout_s = settings.chroma_timeout_s
         self._lock = threading.Lock()
         self._down_since: float | None = None
+        # the passage side (lexical.py): next to the embedded store, or on storage the nodes share
+        self.lexical_dir = settings.index_dir / f"{collection}.lexical"
         try:
             self._col = self._connect(create=True)
         except Exception as exc:  # noqa: BLE001 - chroma raises many types; map them once here
@@ -346,13 +351,10 @@ class ChromaStore:
                 return rows
 
     def search(self, vector, n, where=None):
+        # no count() first: Chroma returns fewer than n_results (none from an empty collection) by
+        # itself, and the count cost a second round trip per question (~30% of the search's time)
         def query(col):
-            count = col.count()
-            if count == 0:
-                return []
-            res = col.query(
-                query_embeddings=[vector.tolist()], n_results=min(n, count), where=where, include=["distances"]
-            )
+            res = col.query(query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"])
             return list(zip(res["ids"][0], res["distances"][0]))
 
         return self._call(query)

@@ -40,7 +40,7 @@ def main() -> None:
     """Arbeidsmarkt-assistent: grounded answers from approved labour-market sources."""
 
 
-def run_ingest(settings: Settings, quiet: bool = False):
+def run_ingest(settings: Settings, quiet: bool = False, warm_sentences: bool = False):
     """Ingest with a progress bar; returns the IngestReport."""
     from .index import ingest
 
@@ -57,22 +57,28 @@ def run_ingest(settings: Settings, quiet: bool = False):
         def progress(source_id: str, n: int, total: int) -> None:
             bar.update(task, total=total, completed=n - 1, description=f"Indexeren: {source_id}")
 
-        report = ingest(settings, progress=progress)
+        report = ingest(settings, progress=progress, warm_sentences=warm_sentences)
         bar.update(task, completed=bar.tasks[0].total or 0, description="Klaar")
     return report
 
 
 @main.command()
+@click.option(
+    "--warm-sentences",
+    is_flag=True,
+    help="Embed every sentence now (slower ingest), not when a question first needs it.",
+)
 @_handle_errors
-def ingest() -> None:
+def ingest(warm_sentences: bool) -> None:
     """Index the approved sources in corpus/ (incremental; safe to interrupt).
 
     \b
     assistant ingest
+    assistant ingest --warm-sentences
     ASSISTANT_CHROMA_URL=http://localhost:8000 assistant ingest
     """
     settings = Settings()
-    report = run_ingest(settings)
+    report = run_ingest(settings, warm_sentences=warm_sentences)
     for label, ids in (
         ("added", report.added),
         ("replaced", report.replaced),

@@ -21,17 +21,16 @@ from .chunking import CHUNKER_VERSION, chunk_sentences, split_sentences
 from .conversation import resolve
 from .errors import ConfigError, IndexNotBuiltError, QuestionError
 from .evidence import EvidenceScorer
-from .facts import load_infos, source_period
+from .facts import source_period
 from .guard import Guard
 from .idf import TermWeights
-from .index import IndexSnapshot, annotation_key, load_snapshot, search_text
+from .index import IndexSnapshot, SentenceInfos, annotation_key, load_snapshot, open_lookup, passage_index
 from .lexicon import Lexicon
 from .params import Params, load_params, params_file
 from .question import analyse
 from .retrieve import Filters, HybridRetriever
 from .settings import Settings
 from .spelling import Speller
-from .text import words
 from .types import Answer, Chunk, Citation, Draft, Evidence, Hit, Passage, Signals, SourceInfo, Trace, Verdict
 
 
@@ -53,13 +52,10 @@ class Assistant:
             )
         self.params = params or load_params(settings, embedder.name, CHUNKER_VERSION)
         self.data_date: date = max(s.published for s in snapshot.sources.values())
-        tokens = [self.lexicon.tokens(search_text(c)) for c in snapshot.chunks]
-        self.retriever = HybridRetriever(snapshot, store, embedder, settings.retrieval, self.lexicon, tokens)
-        self.weights = TermWeights(tokens, self.lexicon.stem_aliases)
-        infos = {
-            c.id: load_infos(snapshot.annotations.get(c.id, []), c, chunk_sentences(c.text), self.lexicon)
-            for c in snapshot.chunks
-        }
+        # the passage side from the passage folder: BM25 memory-mapped, corpus statistics, passages by id
+        self.lookup = open_lookup(store, snapshot.passages or passage_index(store), snapshot.versions, self.lexicon)
+        self.retriever = HybridRetriever(snapshot, store, embedder, settings.retrieval, self.lexicon, self.lookup)
+        self.weights = TermWeights.from_counts(self.lookup.n, self.lookup.df, self.lexicon.stem_aliases)
         self.evidence = EvidenceScorer(
             embedder=embedder,
             lexicon=self.lexicon,
@@ -67,23 +63,21 @@ class Assistant:
             params=self.params,
             settings=settings.answer,
             data_date=self.data_date,
-            infos=infos,
+            infos=SentenceInfos(self.lookup, self.lexicon),
             published={sid: s.published for sid, s in snapshot.sources.items()},
             default_periods={sid: source_period(s, self.lexicon) for sid, s in snapshot.sources.items()},
-            chunks=snapshot.chunks,
+            lookup=self.lookup,
         )
+        n = max(self.lookup.n, 1)
         self.guard = Guard(
             self.weights,
             self.params,
             self.data_date.year,
-            [search_text(c) for c in snapshot.chunks],
+            [],
             settings.guard.min_coverage,
+            name_share=lambda prefix: self.lookup.index.prefix_count(prefix, snapshot.versions) / n,
         )
-        self._by_position = {(c.source_id, c.position): c for c in snapshot.chunks}
-        self.speller = Speller(
-            (w for c in snapshot.chunks for w in words(search_text(c))),
-            keep=self.lexicon.words | self.lexicon.stopwords,
-        )
+        self.speller = Speller((), keep=self.lexicon.words | self.lexicon.stopwords, counts=self.lookup.words)
         self.generator: Generator = make_generator(settings, self)
 
     @classmethod
@@ -256,7 +250,7 @@ class Assistant:
     def neighbour(self, chunk: Chunk, step: int) -> tuple[Chunk, int] | None:
         """The chunk and sentence index of the sentence before a chunk's first one (chunks overlap
         by `overlap_sentences`), for a first sentence that refers back."""
-        other = self._by_position.get((chunk.source_id, chunk.position + step))
+        other = self.lookup.index.at_position(chunk.source_id, chunk.position + step, self.snapshot.versions)
         if other is None or other.section != chunk.section:
             return None
         sentences = chunk_sentences(other.text)

@@ -17,6 +17,7 @@ conflicts (the same measure, period and place with other values in other sources
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -25,6 +26,7 @@ import numpy as np
 from .backends import Embedder
 from .chunking import chunk_sentences
 from .idf import TermWeights
+from .lexical import Lookup
 from .lexicon import Lexicon, compile_phrases
 from .params import Params
 from .periods import distance_days, relation, span
@@ -85,8 +87,10 @@ class EvidenceScorer:
         infos: dict[str, list[SentenceInfo]],
         published: dict[str, date],
         default_periods: dict[str, Period | None],
-        chunks: list[Chunk],
+        lookup: Lookup,
     ):
+        """`infos`: chunk id -> its sentences' annotations (loaded on first use, see index.SentenceInfos);
+        `lookup`: passages by id and the figure lookup of the passage folder (lexical.py)."""
         params.require("composer", FEATURES)
         self.embedder, self.lexicon, self.weights, self.params = embedder, lexicon, weights, params
         self.settings, self.data_date, self.infos = settings, data_date, infos
@@ -112,7 +116,8 @@ class EvidenceScorer:
             t for words in lexicon.data.categories.values() for w in words if (t := lexicon.fold(w)).startswith("syn_")
         )
         self._now_terms = lexicon.terms(" ".join(lexicon.data.periods.now))
-        self._index_facts(chunks)
+        self.lookup = lookup
+        self._periods: dict[str, Period] = {}
 
     # -------------------------------------------------------------- candidates
 
@@ -229,52 +234,49 @@ class EvidenceScorer:
 
     # -------------------------------------------------------------- figures
 
-    def _index_facts(self, chunks: list[Chunk]) -> None:
-        """term -> the facts whose clause names it, over every passage: a quantity question looks up
-        figures directly, not only in the passages retrieval found."""
-        self._chunks = {c.id: c for c in chunks}
-        self._fact_index: dict[str, list[tuple[str, int]]] = {}
-        for c in chunks:
-            for si, info in enumerate(self.infos.get(c.id, [])):
-                for f in info.facts:
-                    for t in f.measure_terms:
-                        self._fact_index.setdefault(t, []).append((c.id, si))
-
     def fact_hits(self, signals: Signals, hits: list[Hit]) -> list[Hit]:
         """Passages holding the figures that best fit the asked measure, place and period, beyond the
-        retrieved ones (their rank is after the last retrieved passage)."""
+        retrieved ones (their rank is after the last retrieved passage). The figures of every passage
+        are looked up in the passage folder: the sentences whose figures name an asked word, then only
+        the figures whose measure fits (one fit per distinct measure), in passage order."""
         wanted = self._measure_words(signals)
         if not wanted:
             return []
         seen = {h.chunk.id for h in hits[: self.settings.context_passages]}
-        found: dict[tuple[str, int], None] = {}
+        passages, versions = self.lookup.index, self.lookup.versions
+        found: dict[int, int] = {}  # sentence id -> its place in the order the figures are weighed
+        chunk_of: dict[int, str] = {}
         for t in wanted:
-            for key in self._fact_index.get(t, ()):
-                if key[0] not in seen:
-                    found.setdefault(key)
+            for sid, chunk_id in passages.fact_sentences(t, versions):
+                if chunk_id not in seen and sid not in found:
+                    found[sid] = len(found)
+                    chunk_of[sid] = chunk_id
+        if not found:
+            return []
+        fits = {p: self.measure_fit(signals, frozenset(p.split())) for p in passages.fact_presents(list(found))}
+        rows = passages.fact_rows(list(found), [p for p, fit in fits.items() if fit >= self.min_fit])
+        rows.sort(key=lambda r: (found[r[0]], r[1]))
         places = self.lexicon.places
         latest = signals.period is None or signals.now
         scored = []
-        for chunk_id, si in found:
-            chunk = self._chunks[chunk_id]
-            info = self.infos[chunk_id][si]
-            if info.role not in QUOTABLE_ROLES:
-                continue
-            for f in info.facts:
-                fit = self.measure_fit(signals, self._present(f, chunk))
-                if fit >= self.min_fit and f.period is not None:
-                    # the latest figure, else one for the asked period, else the nearest to it
-                    when = (
-                        (min(span(f.period)[1], f.published).toordinal(), 0)
-                        if latest
-                        else (relation(signals.period, f.period), -distance_days(signals.period, f.period))
-                    )
-                    place = places.relation(signals.place, f.place)
-                    fits_place = place >= 0.9 if signals.place_explicit else place >= 0
-                    scored.append((fits_place, when, fit, chunk_id))
+        for sid, _fi, present, period_json, place_name, published in rows:
+            period = self._periods.get(period_json)
+            if period is None:
+                period = self._periods.setdefault(period_json, Period.from_json(json.loads(period_json)))
+            fit = fits[present]
+            # the latest figure, else one for the asked period, else the nearest to it
+            when = (
+                (min(span(period)[1], date.fromisoformat(published)).toordinal(), 0)
+                if latest
+                else (relation(signals.period, period), -distance_days(signals.period, period))
+            )
+            place = places.relation(signals.place, places.get(place_name) if place_name else None)
+            fits_place = place >= 0.9 if signals.place_explicit else place >= 0
+            scored.append((fits_place, when, fit, chunk_of[sid]))
         scored.sort(key=lambda x: x[:3], reverse=True)
         extra = list(dict.fromkeys(cid for *_, cid in scored))[: self.settings.fact_passages]
-        return [Hit(chunk=self._chunks[cid], score=0.0, ranks={"facts": i + 1}) for i, cid in enumerate(extra)]
+        chunks = self.lookup.chunks(extra)
+        return [Hit(chunk=chunks[cid], score=0.0, ranks={"facts": i + 1}) for i, cid in enumerate(extra)]
 
     def _measure_words(self, signals: Signals) -> frozenset[str]:
         """The subject words a figure must be about: without the place, period and "nu" words."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Callable
 
 from .idf import PARTIAL, TermWeights
 from .params import Params
@@ -78,13 +79,22 @@ def _join(labels: list[str]) -> str:
 
 class Guard:
     def __init__(
-        self, weights: TermWeights, params: Params, data_year: int, chunk_texts: list[str], min_coverage: float = 0.5
+        self,
+        weights: TermWeights,
+        params: Params,
+        data_year: int,
+        chunk_texts: list[str],
+        min_coverage: float = 0.5,
+        name_share: Callable[[str], float] | None = None,
     ):
+        """`chunk_texts` are the passages' search texts, or `name_share` gives the share of passages
+        with a word starting with a prefix (the passage folder counts it without reading them all)."""
         params.require("scope", SCOPE_FEATURES)
         params.require("forecast", FORECAST_FEATURES)
         self.weights, self.params, self.data_year, self.min_coverage = weights, params, data_year, min_coverage
         self._vocabulary = set(weights.df)
         self._chunk_texts = [t.lower() for t in chunk_texts]
+        self._share = name_share
         self._name_shares: dict[str, float] = {}
         self._known: dict[str, bool] = {}  # term -> the corpus knows it (see _unknown)
 
@@ -181,6 +191,8 @@ class Guard:
         return all(p in where for p in rare)
 
     def _name_share(self, prefix: str) -> float:
+        if prefix not in self._name_shares and self._share is not None:
+            self._name_shares[prefix] = self._share(prefix)
         if prefix not in self._name_shares:
             hits = sum(1 for text in self._chunk_texts if re.search(rf"\b{re.escape(prefix)}", text))
             self._name_shares[prefix] = hits / max(len(self._chunk_texts), 1)

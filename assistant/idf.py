@@ -32,6 +32,15 @@ class TermWeights:
         self.unknown = math.log(self.n + 1) + 1.0
         self._splits: dict[str, tuple[str, str] | None] = {}
 
+    @classmethod
+    def from_counts(cls, n: int, df: dict[str, int], aliases: dict[str, str] | None = None) -> "TermWeights":
+        """The same weights from stored statistics: `n` passages and each term's document frequency."""
+        weights = cls([], aliases)
+        weights.n = max(n, 1)
+        weights.df = Counter(df)
+        weights.unknown = math.log(weights.n + 1) + 1.0
+        return weights
+
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)
         return self.unknown if df == 0 else math.log((self.n + 1) / (df + 0.5))

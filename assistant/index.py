@@ -13,16 +13,20 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable, Collection
 
 from .backends import Embedder, VectorStore, get_embedder, get_store
 from .chunking import chunk_document, chunk_sentences
 from .errors import AssistantError, CorpusError, IndexNotBuiltError
-from .facts import FACTS_VERSION, annotate_chunk, dump_infos
+from .facts import FACTS_VERSION, annotate_chunk, dump_infos, load_infos
+from .lexical import Lookup, PassageIndex, fact_row
 from .lexicon import Lexicon
 from .settings import Settings
 from .sources import SourceStatus, file_sha256, load_document, load_manifest
+from .text import words
 from .types import Chunk, SourceInfo
 
 Progress = Callable[[str, int, int], None]
@@ -67,13 +71,18 @@ def ingest(
     store: VectorStore | None = None,
     embedder: Embedder | None = None,
     serving: Collection[str] | None = None,
+    warm_sentences: bool = False,
 ) -> IngestReport:
     """Bring the index in line with the manifest; see the module docstring for safety.
 
     `serving`: the versions a running Assistant reads (a background re-index beside a server). Then every
     changed source is written under its new version first and the state switches once, at the end; no chunk
-    of a serving version is deleted, so the running Assistant keeps answering from its own snapshot. The
-    caller calls `sweep(store)` once it has switched to the new index."""
+    or passage of a serving version is deleted, so the running Assistant keeps answering from its own
+    snapshot. The caller calls `sweep(store)` once it has switched to the new index.
+
+    Only passages are embedded. A sentence is embedded when a question first makes it a candidate
+    answer, then read from the embedding cache; `warm_sentences` embeds every sentence now instead
+    (about half the cold ingest time of the report: benchmarks/results/ingest.json)."""
     staged = serving is not None
     started = time.perf_counter()
     report = IngestReport()
@@ -81,6 +90,7 @@ def ingest(
     statuses = load_manifest(settings.manifest_path, settings.effective_today())
     store = store or get_store(settings)
     embedder = embedder or get_embedder(settings)
+    passages = passage_index(store)
     state = store.read_state()
     sources: dict = dict(state.get("sources", {}))
 
@@ -105,7 +115,7 @@ def ingest(
                     f"{st.path.name} produced no text passages.",
                     f"Uit {st.path.name} kwam geen tekst om te citeren.",
                 )
-            _write_chunks(store, embedder, st.source, version, chunks, lexicon)
+            _write_chunks(store, passages, embedder, st.source, version, chunks, lexicon, warm_sentences)
         except AssistantError as exc:
             report.failed[st.source.id] = str(exc)  # the previous version, if any, stays active
             report.failed_nl[st.source.id] = exc.message_nl
@@ -128,6 +138,8 @@ def ingest(
         report.removed.append(source_id)
     state["annotations"] = annotation_key(lexicon)
     store.write_state({**state, "sources": sources})  # staged: the one switch
+    if active := [v["version"] for v in sources.values()]:
+        open_lookup(store, passages, active, lexicon)  # builds the BM25 folder the readers map
     if not staged:
         sweep(store)
     report.seconds = time.perf_counter() - started
@@ -135,21 +147,29 @@ def ingest(
 
 
 def sweep(store: VectorStore) -> None:
-    """Delete the chunks of every version the state does not name: those an earlier killed ingest left, and
-    those a staged ingest kept for the Assistant that served until the switch."""
+    """Delete the chunks and passages of every version the state does not name: those an earlier killed
+    ingest left, and those a staged ingest kept for the Assistant that served until the switch."""
     active = [v["version"] for v in store.read_state().get("sources", {}).values()]
     if active:
         store.delete({"version": {"$nin": active}})
     elif stale := sorted({meta["source_id"] for _, _, meta in store.get()}):  # every source withdrawn
         store.delete({"source_id": {"$in": stale}})
+    passage_index(store).keep_only(active)  # the passage folder follows the vectors
 
 
 def _write_chunks(
-    store: VectorStore, embedder: Embedder, source: SourceInfo, version: str, chunks: list[Chunk], lexicon: Lexicon
+    store: VectorStore,
+    passages: PassageIndex,
+    embedder: Embedder,
+    source: SourceInfo,
+    version: str,
+    chunks: list[Chunk],
+    lexicon: Lexicon,
+    warm_sentences: bool = False,
 ) -> None:
     vectors = embedder.embed_passages([search_text(c) for c in chunks])
-    # Warm the embedding cache with every sentence, so answering never waits for it.
-    embedder.embed_passages([s for c in chunks for s in chunk_sentences(c.text)])
+    if warm_sentences:  # else each sentence is embedded (and cached) when a question first needs it
+        embedder.embed_passages([s for c in chunks for s in chunk_sentences(c.text)])
     metas = [
         {
             "chunk_id": c.id,
@@ -164,28 +184,121 @@ def _write_chunks(
             "year": source.published.year,
             "roles": ",".join(c.roles),
             "cells": json.dumps(c.cells, ensure_ascii=False),
-            # the sentences' periods, places and figures (facts.py), read back by load_snapshot
+            # the sentences' periods, places and figures (facts.py), read back by load_infos
             "annotations": json.dumps(dump_infos(annotate_chunk(c, source, lexicon)), ensure_ascii=False),
         }
         for c in chunks
     ]
     store.upsert([f"{c.id}@{version}" for c in chunks], vectors, [c.text for c in chunks], metas)
+    _write_passages(passages, version, list(zip(chunks, metas)), lexicon)
+
+
+def _write_passages(passages: PassageIndex, version: str, rows: list[tuple[Chunk, dict]], lexicon: Lexicon) -> None:
+    """The passage side of one source version (lexical.py): passages, and the figures a quantity
+    question looks up, read from the stored annotations the way an answering process reads them."""
+    fact_rows = []
+    for chunk, meta in rows:
+        sentences = chunk_sentences(chunk.text)
+        heading = lexicon.terms(chunk.section.split(" › ")[-1])
+        for si, info in enumerate(load_infos(json.loads(meta["annotations"] or "[]"), chunk, sentences, lexicon)):
+            found = fact_row(chunk, si, info, heading)
+            if found:
+                fact_rows.append(found)
+    passages.write(version, rows, fact_rows)
+
+
+def passage_index(store: VectorStore) -> PassageIndex:
+    folder = getattr(store, "lexical_dir", None)
+    if folder is None:
+        raise IndexNotBuiltError(f"The store {type(store).__name__} names no folder for its passages (lexical_dir).")
+    return PassageIndex(folder)
+
+
+def open_lookup(store: VectorStore, passages: PassageIndex, versions: list[str], lexicon: Lexicon) -> Lookup:
+    """The passage lookup for these active versions. A version the passage folder lacks (an index
+    built before it existed) is copied once from the vector store; a missing BM25 folder is built."""
+    missing = [v for v in versions if not passages.has_version(v)]
+    if missing:
+        by_version: dict[str, list[tuple[Chunk, dict]]] = {}
+        for _id, text, m in store.get({"version": {"$in": missing}}):
+            chunk = Chunk(
+                id=m["chunk_id"],
+                source_id=m["source_id"],
+                page=m["page"],
+                section=m["section"],
+                text=text,
+                position=m["position"],
+                row_label=m.get("row_label", ""),
+                cells=json.loads(m.get("cells") or "[]"),
+                roles=[r for r in (m.get("roles") or "").split(",") if r],
+            )
+            by_version.setdefault(m["version"], []).append((chunk, m))
+        for version, rows in by_version.items():
+            _write_passages(passages, version, rows, lexicon)
+    folder = passages.build_bm25(versions, annotation_key(lexicon), lexicon.tokens, words)
+    return Lookup(passages, folder, versions)
+
+
+class SentenceInfos(Mapping):
+    """chunk id -> its sentences' periods, places and figures, loaded from the stored annotations on
+    first use and kept for the most recent `size` chunks."""
+
+    def __init__(self, lookup: Lookup, lexicon: Lexicon, size: int = 4096):
+        self._lookup, self._lexicon, self._size = lookup, lexicon, size
+        self._cache: OrderedDict[str, list] = OrderedDict()
+
+    def __getitem__(self, chunk_id: str) -> list:
+        found = self._cache.get(chunk_id)
+        if found is None:
+            chunk = self._lookup.chunk(chunk_id)
+            if chunk is None:
+                raise KeyError(chunk_id)
+            data = json.loads(self._lookup.meta(chunk_id).get("annotations") or "[]")
+            found = load_infos(data, chunk, chunk_sentences(chunk.text), self._lexicon)
+            self._cache[chunk_id] = found
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return found
+
+    def __iter__(self):
+        return iter(self._lookup.ids)
+
+    def __len__(self) -> int:
+        return self._lookup.n
+
+
+class ChunkView:
+    """The active chunks, read from the passage folder when iterated (in source and position order),
+    never held all at once; `len` is one count."""
+
+    def __init__(self, passages: PassageIndex, versions: list[str]):
+        self._passages, self._versions = passages, versions
+        self._len: int | None = None
+
+    def __len__(self) -> int:
+        if self._len is None:
+            self._len = self._passages.count(self._versions)
+        return self._len
+
+    def __iter__(self):
+        return self._passages.iter_chunks(self._versions)
 
 
 @dataclass
 class IndexSnapshot:
-    """The active chunks and the manifest entries they were indexed under."""
+    """The active source versions and the manifest entries they were indexed under; the passages
+    stay in the passage folder (`chunks` streams them, `Lookup` fetches them by id)."""
 
-    chunks: list[Chunk]
-    meta: dict[str, dict]  # chunk id -> kind/publisher/year
+    chunks: ChunkView
     sources: dict[str, SourceInfo]
     versions: list[str]
     meta_versions: dict[str, str]  # source id -> indexed version
-    annotations: dict[str, list[dict]] = field(default_factory=dict)  # chunk id -> per-sentence facts (JSON)
     annotations_key: str = ""  # the language file and fact extractor the sources were annotated with
+    passages: PassageIndex | None = None
 
 
 def load_snapshot(store: VectorStore) -> IndexSnapshot:
+    """The index's state: one read of the store's metadata, no passage read."""
     state = store.read_state()
     sources = state.get("sources", {})
     if not sources:
@@ -193,33 +306,15 @@ def load_snapshot(store: VectorStore) -> IndexSnapshot:
             "No index for these settings; run `assistant ingest` (or `assistant serve`, which builds it)."
         )
     versions = [v["version"] for v in sources.values()]
-    rows = store.get({"version": {"$in": versions}})
-    chunks, meta, annotations = [], {}, {}
-    for _id, text, m in rows:
-        chunk = Chunk(
-            id=m["chunk_id"],
-            source_id=m["source_id"],
-            page=m["page"],
-            section=m["section"],
-            text=text,
-            position=m["position"],
-            row_label=m.get("row_label", ""),
-            cells=json.loads(m.get("cells") or "[]"),
-            roles=[r for r in (m.get("roles") or "").split(",") if r],
-        )
-        chunks.append(chunk)
-        meta[chunk.id] = {"kind": m["kind"], "publisher": m["publisher"], "year": m["year"], "version": m["version"]}
-        annotations[chunk.id] = json.loads(m.get("annotations") or "[]")
-    chunks.sort(key=lambda c: (c.source_id, c.position))
+    passages = passage_index(store)
     infos = {sid: SourceInfo(**v["source"]) for sid, v in sources.items()}
     return IndexSnapshot(
-        chunks,
-        meta,
+        ChunkView(passages, versions),
         infos,
         versions,
         {sid: v["version"] for sid, v in sources.items()},
-        annotations,
         state.get("annotations", ""),
+        passages,
     )
 
 
@@ -227,4 +322,14 @@ def state_summary(store: VectorStore) -> dict[str, int]:
     return {sid: v["chunks"] for sid, v in store.read_state().get("sources", {}).items()}
 
 
-__all__ = ["ingest", "sweep", "IngestReport", "load_snapshot", "IndexSnapshot", "search_text", "state_summary"]
+__all__ = [
+    "ingest",
+    "sweep",
+    "IngestReport",
+    "load_snapshot",
+    "IndexSnapshot",
+    "SentenceInfos",
+    "open_lookup",
+    "search_text",
+    "state_summary",
+]

@@ -38,8 +38,11 @@ def _one_edit(a: str, b: str) -> bool:
 
 
 class Speller:
-    def __init__(self, words: Iterable[str], keep: Iterable[str] = ()):
+    def __init__(self, words: Iterable[str], keep: Iterable[str] = (), counts: dict[str, int] | None = None):
+        """`words` of the sources, or their `counts` (word -> occurrences) as the passage folder stores them."""
         self.counts = Counter(w for w in words if _WORD.fullmatch(w))
+        if counts:
+            self.counts.update({w: c for w, c in counts.items() if _WORD.fullmatch(w)})
         self.keep = set(keep)
         self._index: dict[str, list[str]] = {}
         for w in self.counts:
