@@ -253,26 +253,31 @@ class EvidenceScorer:
                     chunk_of[sid] = chunk_id
         if not found:
             return []
-        fits = {p: self.measure_fit(signals, frozenset(p.split())) for p in passages.fact_presents(list(found))}
+        fits = {p: self.measure_fit(signals, frozenset(p.split()), wanted) for p in passages.fact_presents(list(found))}
         rows = passages.fact_rows(list(found), [p for p, fit in fits.items() if fit >= self.min_fit])
         rows.sort(key=lambda r: (found[r[0]], r[1]))
         places = self.lexicon.places
         latest = signals.period is None or signals.now
         scored = []
+        whens: dict[tuple[str, str], tuple] = {}  # figures share few periods and places: each weighed once
+        fits_places: dict[str, bool] = {}
         for sid, _fi, present, period_json, place_name, published in rows:
-            period = self._periods.get(period_json)
-            if period is None:
-                period = self._periods.setdefault(period_json, Period.from_json(json.loads(period_json)))
-            fit = fits[present]
-            # the latest figure, else one for the asked period, else the nearest to it
-            when = (
-                (min(span(period)[1], date.fromisoformat(published)).toordinal(), 0)
-                if latest
-                else (relation(signals.period, period), -distance_days(signals.period, period))
-            )
-            place = places.relation(signals.place, places.get(place_name) if place_name else None)
-            fits_place = place >= 0.9 if signals.place_explicit else place >= 0
-            scored.append((fits_place, when, fit, chunk_of[sid]))
+            when = whens.get((period_json, published))
+            if when is None:
+                period = self._periods.get(period_json)
+                if period is None:
+                    period = self._periods.setdefault(period_json, Period.from_json(json.loads(period_json)))
+                # the latest figure, else one for the asked period, else the nearest to it
+                when = whens[(period_json, published)] = (
+                    (min(span(period)[1], date.fromisoformat(published)).toordinal(), 0)
+                    if latest
+                    else (relation(signals.period, period), -distance_days(signals.period, period))
+                )
+            fits_place = fits_places.get(place_name)
+            if fits_place is None:
+                place = places.relation(signals.place, places.get(place_name) if place_name else None)
+                fits_place = fits_places[place_name] = place >= 0.9 if signals.place_explicit else place >= 0
+            scored.append((fits_place, when, fits[present], chunk_of[sid]))
         scored.sort(key=lambda x: x[:3], reverse=True)
         extra = list(dict.fromkeys(cid for *_, cid in scored))[: self.settings.fact_passages]
         chunks = self.lookup.chunks(extra)
@@ -302,10 +307,11 @@ class EvidenceScorer:
         """What a figure is said to measure: its clause and heading; a table row's column and row only."""
         return f.measure_terms if f.row_label else f.measure_terms | self._section(chunk.section.split(" › ")[-1])
 
-    def measure_fit(self, signals: Signals, present: frozenset[str]) -> float:
+    def measure_fit(self, signals: Signals, present: frozenset[str], subject: frozenset[str] | None = None) -> float:
         """How well a figure's clause (with its heading and previous sentence) names what is asked: the
-        counted noun weighs most, the other subject words the rest."""
-        subject = self._measure_words(signals)
+        counted noun weighs most, the other subject words the rest. `subject`: `_measure_words(signals)`,
+        when the caller has it."""
+        subject = self._measure_words(signals) if subject is None else subject
         cover = self.weights.coverage
         measure = signals.measure or signals.focus  # a follow-up's new subject is what it asks a figure of
         if measure:

@@ -53,7 +53,11 @@ def test_compose_has_two_app_nodes_and_the_shared_servers_behind_a_proxy(compose
         assert app["depends_on"]["ingest"]["condition"] == "service_completed_successfully"
         assert "/readyz" in " ".join(app["healthcheck"]["test"])
         assert app["volumes"][0].endswith(":/data"), "each node its own disk (spool, embedding cache)"
-    assert services["app-a"]["volumes"] != services["app-b"]["volumes"]
+        assert app["environment"]["ASSISTANT_EMBEDDING_CACHE"].startswith("/data/var/")
+        # the passage folder (passages, figures, BM25) is the one the ingest wrote, not a copy per node
+        assert "index-data:/data/index" in app["volumes"]
+    assert "index-data:/data/index" in services["ingest"]["volumes"]
+    assert services["app-a"]["volumes"][0] != services["app-b"]["volumes"][0]
 
 
 def test_every_assistant_variable_is_a_setting_and_points_at_a_service(compose):
