@@ -7,6 +7,7 @@ into a temporary folder (the repository's corpus/ is never written), and an inve
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 from pathlib import Path
@@ -55,8 +56,10 @@ def admin_settings(tmp_path: Path, corpus: Path, embedding_cache: Path, index_di
     )
 
 
+@functools.cache
 def factsheet_docx() -> bytes:
-    """A one-page Word factsheet (python-docx) with a heading, a paragraph and a table; invented figures."""
+    """A one-page Word factsheet (python-docx) with a heading, a paragraph and a table; invented figures.
+    Made once: the zip records the time it was written, so two calls a second apart differ in bytes."""
     from docx import Document
 
     doc = Document()
