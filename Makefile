@@ -24,7 +24,7 @@ serve: install
 # (binaries in /usr/lib/postgresql/<version>/bin, found there) and redis-server, installed when absent.
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test,st,llm]'
+	$(BIN)/pip install --quiet -e '.[test,st,llm,slack,teams]'
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium chromium-driver; }
 	@command -v npm >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q npm; }
 	npm ci --prefix tests/node --no-audit --no-fund --silent

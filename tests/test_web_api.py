@@ -496,6 +496,35 @@ def test_every_error_class_is_mapped():
     assert set(classes) <= set(web.ERROR_STATUS)
 
 
+@pytest.mark.parametrize(
+    "face, sdk, setting, env",
+    [
+        ("slack", "slack_bolt", "ASSISTANT_SLACK__SIGNING_SECRET", {"slack": {"signing_secret": "s3cret"}}),
+        ("teams", "botbuilder", "ASSISTANT_TEAMS__BOT_ENABLED", {"teams": {"bot_enabled": True}}),
+    ],
+)
+def test_a_configured_face_without_its_extra_says_what_to_install(monkeypatch, tmp_path, face, sdk, setting, env):
+    from assistant.channels import channel_mounts
+
+    # as on a machine where `pip install -e .` left the SDK out: importing it fails
+    monkeypatch.setitem(sys.modules, sdk, None)
+    monkeypatch.delitem(sys.modules, f"assistant.channels.{face}", raising=False)
+    settings = Settings(index_dir=tmp_path / "index", **env)
+    with pytest.raises(ConfigError) as err:
+        channel_mounts(settings)
+    assert setting in str(err.value) and f"pip install -e '.[{face}]'" in str(err.value)
+    # an unconfigured face is never imported, so the chat page starts without either SDK
+    assert channel_mounts(Settings(index_dir=tmp_path / "index")) == []
+    assert f"assistant.channels.{face}" not in sys.modules
+
+
+def test_configured_faces_with_their_extras_are_mounted(tmp_path):
+    from assistant.channels import channel_mounts, slack, teams
+
+    settings = Settings(index_dir=tmp_path / "index", slack={"signing_secret": "s"}, teams={"bot_enabled": True})
+    assert channel_mounts(settings) == [slack.mount, teams.mount]
+
+
 def test_other_channels_are_mounted_after_the_web_routes(monkeypatch, services):
     calls = []
 
@@ -504,7 +533,7 @@ def test_other_channels_are_mounted_after_the_web_routes(monkeypatch, services):
         app.add_api_route("/healthz", lambda: {"status": "shadowed"})  # registered later, so the web route wins
         app.add_api_route("/channel-x/events", lambda: {"channel": "x"}, methods=["POST"])
 
-    monkeypatch.setattr(web, "channel_mounts", lambda: [mount])
+    monkeypatch.setattr(web, "channel_mounts", lambda settings: [mount])
     client = TestClient(web.create_app(services.settings, services))
     assert calls == [services]
     assert client.get("/healthz").json() == {"status": "ok"}

@@ -1,8 +1,9 @@
 """Channels: thin adapters (web, Slack, Teams) over the one `Assistant`.
 
 Each adapter checks its request, calls `Services.answer()` and renders the `Answer`.
-`web.create_app` builds the FastAPI app and mounts every other channel module found
-here through its `mount(app, services)` function.
+`web.create_app` builds the FastAPI app and mounts every other channel the settings configure
+through its module's `mount(app, services)`; the Slack and Teams SDKs are the optional extras
+`[slack]` and `[teams]`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from typing import Callable
 from ..admin import Admin
 from ..audit import AuditLog
 from ..core import Assistant
-from ..errors import IndexNotBuiltError
+from ..errors import ConfigError, IndexNotBuiltError
 from ..settings import Settings
 from ..state import SharedState, get_state
 from ..types import Answer
-
-MOUNTED_CHANNELS = ("slack", "teams")
 
 
 @dataclass
@@ -91,15 +90,41 @@ class Services:
         return answer, answer_id
 
 
-def channel_mounts() -> list[Callable]:
-    """`mount(app, services)` of each channel module that exists (slack, teams)."""
+def channel_mounts(settings: Settings) -> list[Callable]:
+    """`mount(app, services)` of each channel the settings configure (slack, teams). Their SDKs are optional
+    extras: a configured channel whose extra is not installed is a ConfigError that says what to install,
+    an unconfigured one is not imported at all."""
     mounts = []
-    for name in MOUNTED_CHANNELS:
+    for name, (configured, extra, setting) in _channel_needs(settings).items():
+        if not configured:
+            continue
         try:
             module = importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue
-            raise
+            if exc.name and exc.name.split(".")[0] == __name__.split(".")[0]:
+                raise  # our own module is missing: a broken install, not an extra
+            raise ConfigError(
+                f"{setting} is set, but the {name} face needs the '{extra}' extra ({exc.name} is not installed): "
+                f"pip install -e '.[{extra}]'"
+            ) from exc
         mounts.append(module.mount)
     return mounts
+
+
+def _channel_needs(settings: Settings) -> dict[str, tuple[bool, str, str]]:
+    """channel -> (configured, the pyproject extra with its SDK, the setting that configures it)."""
+    slack, teams = settings.slack, settings.teams
+    return {
+        "slack": (
+            bool(slack.signing_secret or slack.app_token),
+            "slack",
+            "ASSISTANT_SLACK__SIGNING_SECRET" if slack.signing_secret else "ASSISTANT_SLACK__APP_TOKEN",
+        ),
+        "teams": (
+            bool(teams.outgoing_webhook_secret or teams.bot_enabled),
+            "teams",
+            "ASSISTANT_TEAMS__OUTGOING_WEBHOOK_SECRET"
+            if teams.outgoing_webhook_secret
+            else "ASSISTANT_TEAMS__BOT_ENABLED",
+        ),
+    }

@@ -712,7 +712,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         "splits of verklein het bestand.",
     )
     admin.mount(app, services)
-    for mount in channel_mounts():
+    for mount in channel_mounts(services.settings):
         mount(app, services)
     return app
 
