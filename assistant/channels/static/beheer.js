@@ -276,37 +276,6 @@ function showJob(job) {
   $("reindex").disabled = job.status === "running";
 }
 
-// Reads a text/event-stream response body and calls onEvent(name, data) per event.
-async function readEvents(res, onEvent) {
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  const flush = (block) => {
-    let name = "message";
-    const data = [];
-    for (const line of block.split(/\r\n|\r|\n/)) {
-      if (line.startsWith(":")) continue;
-      const colon = line.indexOf(":");
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-      if (field === "event") name = value;
-      else if (field === "data") data.push(value);
-    }
-    if (data.length) onEvent(name, JSON.parse(data.join("\n")));
-  };
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let match;
-    while ((match = /\r\n\r\n|\n\n|\r\r/.exec(buffer))) {
-      flush(buffer.slice(0, match.index));
-      buffer = buffer.slice(match.index + match[0].length);
-    }
-  }
-  if (buffer.trim()) flush(buffer);
-}
-
 async function watch(jobId) {
   if (state.watching === jobId) return;
   state.watching = jobId;
