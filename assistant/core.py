@@ -30,6 +30,7 @@ from .params import Params, load_params, params_file
 from .question import analyse
 from .retrieve import Filters, HybridRetriever
 from .settings import Settings
+from .sources import is_expired
 from .spelling import Speller
 from .types import Answer, Chunk, Citation, Draft, Evidence, Hit, Passage, Signals, SourceInfo, Trace, Verdict
 
@@ -179,6 +180,9 @@ class Assistant:
         """The stages before generation: what is asked, the passages, the scored evidence, the verdict."""
         timings = {} if timings is None else timings
         t = time.perf_counter()
+        # a source that expired after the ingest is withheld from today on, before the next ingest removes it
+        today = self.settings.effective_today()
+        self.lookup.withheld = frozenset(sid for sid, s in self.snapshot.sources.items() if is_expired(s, today))
         signals = self.signals(question, history)
         qvec = self.embedder.embed_query(signals.query)
         timings["analyse_ms"] = _ms(t)

@@ -281,7 +281,9 @@ class EvidenceScorer:
         scored.sort(key=lambda x: x[:3], reverse=True)
         extra = list(dict.fromkeys(cid for *_, cid in scored))[: self.settings.fact_passages]
         chunks = self.lookup.chunks(extra)
-        return [Hit(chunk=chunks[cid], score=0.0, ranks={"facts": i + 1}) for i, cid in enumerate(extra)]
+        return [
+            Hit(chunk=chunks[cid], score=0.0, ranks={"facts": i + 1}) for i, cid in enumerate(extra) if cid in chunks
+        ]
 
     def _measure_words(self, signals: Signals) -> frozenset[str]:
         """The subject words a figure must be about: without the place, period and "nu" words."""

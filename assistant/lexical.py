@@ -329,6 +329,8 @@ class Lookup:
         self._meta: dict[str, dict] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        # source ids whose passages are not handed out (expired since the ingest; set by the Assistant)
+        self.withheld: frozenset[str] = frozenset()
 
     def __len__(self) -> int:
         return self.n
@@ -350,7 +352,8 @@ class Lookup:
                 while len(self._chunks) > self._cache_size:
                     old, _ = self._chunks.popitem(last=False)
                     self._meta.pop(old, None)
-        return out
+        withheld = self.withheld
+        return {i: c for i, c in out.items() if c.source_id not in withheld} if withheld else out
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         return self.chunks([chunk_id]).get(chunk_id)

@@ -58,6 +58,11 @@ def expiry_warning(info: SourceInfo, today: date) -> str:
     return ""
 
 
+def is_expired(info: SourceInfo, today: date) -> bool:
+    """Past its valid_until: never cited, also by a server that indexed it before that day."""
+    return bool(info.valid_until and info.valid_until < today)
+
+
 def load_manifest(manifest_path: Path, today: date) -> list[SourceStatus]:
     """Read and validate the manifest; raise ConfigError naming the bad entry."""
     if not manifest_path.exists():
@@ -69,7 +74,7 @@ def load_manifest(manifest_path: Path, today: date) -> list[SourceStatus]:
             status = "missing file"
         elif not info.approved:
             status = "unapproved"
-        elif info.valid_until and info.valid_until < today:
+        elif is_expired(info, today):
             status = "expired"
         else:
             status = "approved"

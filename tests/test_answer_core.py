@@ -259,3 +259,16 @@ def test_tune_dry_run_fits_and_measures_without_writing(cli_env, tmp_path, monke
 def test_multisource_fixture_is_marked_as_invented():
     for path in (MULTISOURCE / "sources").iterdir():
         assert "testfixtu" in path.read_text(encoding="utf-8").lower(), path
+
+
+def test_a_source_past_its_valid_until_is_not_cited_even_before_the_next_ingest(index_settings):
+    """The index was built while the sources were valid (until 2027-06-30); a server still running after that
+    day answers from the same index, but no longer from them."""
+    from assistant.core import Assistant
+
+    question = "Hoeveel onderbenutte deeltijders waren er in 2024?"  # the onbenut table answers it
+    last_day = Assistant.open(index_settings.model_copy(update={"today": date(2027, 6, 30)})).ask(question)
+    assert not last_day.refused and "25.000" in last_day.answer
+    assert {c.source_id for c in last_day.citations} >= {"rib-groningen-2025-onbenut-arbeidspotentieel"}
+    day_after = Assistant.open(index_settings.model_copy(update={"today": date(2027, 7, 1)})).ask(question)
+    assert day_after.refused and not day_after.citations and "25.000" not in day_after.answer
