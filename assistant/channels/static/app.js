@@ -11,22 +11,6 @@ const REASONS = {
 const GENERIC_ERROR = "Er ging iets mis in de assistent. Probeer het later opnieuw of neem contact op met de beheerder.";
 
 const state = { conversationId: null, busy: false };
-const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined) node.append(child);
-  }
-  return node;
-}
 
 class ApiError extends Error {
   constructor(status, code, message) {

@@ -21,22 +21,6 @@ const MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", 
   "oktober", "november", "december"];
 
 const state = { editing: null, opener: null, watching: null };
-const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined) node.append(child);
-  }
-  return node;
-}
 
 function dutchDate(iso) {
   if (!iso) return "";

@@ -1,7 +1,27 @@
-// Server-sent events over fetch (the chat page's answer stream, the sources page's re-index progress):
-// EventSource cannot send the API key header. Loaded before app.js and beheer.js. Plain JS, no dependencies.
+// What the chat page (app.js) and the sources page (beheer.js) share; loaded before either. Plain JS, no
+// dependencies.
 "use strict";
 
+const $ = (id) => document.getElementById(id);
+
+// Makes an element: attributes (class, text, on<event> handlers, booleans), then children.
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+// Server-sent events over fetch (the chat page's answer stream, the sources page's re-index progress):
+// EventSource cannot send the API key header.
 // Reads a text/event-stream response body and calls onEvent(name, data) per event.
 async function readEvents(res, onEvent) {
   const reader = res.body.getReader();
