@@ -14,12 +14,9 @@ tagged WCAG 2.0/2.1 A or AA fails.
 from __future__ import annotations
 
 import os
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 from admin_corpus import (
     ADMIN_KEY,
     ADVISOR_KEY,
@@ -32,7 +29,8 @@ from admin_corpus import (
     factsheet_docx,
     small_corpus,
 )
-from conftest import free_port
+from chat_servers import serve
+from conftest import CHROMIUM
 
 from assistant.audit import AuditLog
 from assistant.channels import Services
@@ -42,12 +40,10 @@ from assistant.index import ingest
 sync_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
 # The README's screenshots: written to docs/beheer/ when UPDATE_DOCS_SCREENSHOTS=1, else to tests/artifacts/ (so
 # an ordinary test run leaves the work tree clean).
 DOCS = ROOT / "docs" / "beheer" if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1" else ROOT / "tests/artifacts/beheer"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PREDICTION = "Wat is jouw eigen voorspelling voor het aantal vacatures in Groningen in 2031?"
 WIDTHS = (1280, 360)
@@ -69,27 +65,8 @@ def services(tmp_path_factory, embedding_cache) -> Services:
 
 @pytest.fixture(scope="module")
 def base_url(services):
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(services.settings, services), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with serve(create_app(services.settings, services)) as url:
+        yield url
 
 
 def new_page(browser, base_url, width: int = 1280, key: str | None = None, store: str = "assistantApiKey"):

@@ -20,13 +20,13 @@ import shutil
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
 import pytest
 import sqlalchemy
 from chat_servers import Recorder
+from conftest import CHROMIUM
 from servers import Node, node_env
 from test_slack import SECRET, event, post_event, posts, sign, slack_api_respond
 from test_teams import WEBHOOK_SECRET, post_webhook, webhook_payload
@@ -384,32 +384,22 @@ def test_redis_stopped_signed_requests_are_refused_on_every_node(cluster):
 # The chat page, served by two workers
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
-def test_two_workers_serve_the_chat_page_end_to_end_through_a_chroma_outage(cluster):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from test_web_browser import CHROMIUM_ARGS
+def test_two_workers_serve_the_chat_page_end_to_end_through_a_chroma_outage(cluster, browser):
     from test_web_browser import ask as ask_in_page
 
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(cluster.a.url + "/")
-            answered = ask_in_page(page, FACTUAL)
-            assert "[1]" in answered.locator(".answer-text").inner_text()
-            cluster.chroma.stop()
-            try:
-                failed = ask_in_page(page, FOLLOW_UP)
-                assert "error" in (failed.get_attribute("class") or "")
-                assert "zoekindex" in failed.locator(".error-text").inner_text()
-            finally:
-                cluster.chroma.start()
-            again = ask_in_page(page, FACTUAL)
-            assert "[1]" in again.locator(".answer-text").inner_text()
-        finally:
-            browser.close()
+    page = browser.new_page()
+    page.goto(cluster.a.url + "/")
+    answered = ask_in_page(page, FACTUAL)
+    assert "[1]" in answered.locator(".answer-text").inner_text()
+    cluster.chroma.stop()
+    try:
+        failed = ask_in_page(page, FOLLOW_UP)
+        assert "error" in (failed.get_attribute("class") or "")
+        assert "zoekindex" in failed.locator(".error-text").inner_text()
+    finally:
+        cluster.chroma.start()
+    again = ask_in_page(page, FACTUAL)
+    assert "[1]" in again.locator(".answer-text").inner_text()
     pids = [line for line in cluster.a.log().splitlines() if "Started server process" in line]
     assert len(pids) >= 2, "node A runs two worker processes"

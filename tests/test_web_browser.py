@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import io
 import re
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 from chat_servers import Scripted, serve
-from conftest import free_port
+from conftest import CHROMIUM
 from PIL import Image
 
 from assistant.audit import AuditLog
@@ -29,18 +26,7 @@ from assistant.settings import LLMSettings
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 FACTUAL = "Hoeveel vacatures stonden er eind tweede kwartaal 2025 open in Groningen?"
 PREDICTION = "Wat is jouw eigen voorspelling voor het aantal vacatures in Groningen in 2031?"
 FOLLOW_UP = "En in de zorg?"
@@ -59,27 +45,8 @@ def services(index_settings, assistant, tmp_path_factory) -> Services:
 @pytest.fixture(scope="module")
 def base_url(services):
     """A real uvicorn server in a thread, on a free localhost port."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(services.settings, services), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with serve(create_app(services.settings, services)) as url:
+        yield url
 
 
 @pytest.fixture
