@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 
 from .lexicon import Lexicon
 from .periods import find_periods, shifted
+from .question import strip_connective
 from .types import Signals
 
 _MAX_WORDS = 12  # a turn that only points back ("Hoeveel daarvan zijn vrouw?") is short
@@ -52,14 +53,9 @@ def _replace_kind(text: str, turn: str, lexicon: Lexicon) -> str:
         if not said:
             continue
         for a, b in sorted(words.spans(text.lower()), reverse=True):
-            if text[a:b].lower() not in said:
-                text = _remove(text[:a] + "\x00" + text[b:], "\x00")
+            if text[a:b].lower() not in said:  # with its preposition: "... in de zorg" + "in de ICT"
+                text = _remove(re.sub(rf"(?i)\b{_PREPOSITION}$", "", text[:a]) + "\x00" + text[b:], "\x00")
     return text
-
-
-def _strip_opening(text: str, lexicon: Lexicon) -> str:
-    """The turn without its leading connective ("En in de zorg?" -> "in de zorg?")."""
-    return re.sub(r"^\s*(?:en|maar|ook|of|dus)\s+", "", text, flags=re.IGNORECASE)
 
 
 _PREPOSITION = r"(?:(?:in|op|voor|van|over|bij|per|vanaf|sinds|tot)\s+(?:het\s+|de\s+)?)?"
@@ -75,6 +71,24 @@ def _remove(text: str, part: str) -> str:
     return re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s+", " ", out)).strip()
 
 
+def _reversed(turn: str, earlier: str, lexicon: Lexicon) -> str:
+    """The earlier question with its two places swapped, when the turn asks the other way round
+    (`question.reversal`: "En andersom?"); else ""."""
+    if not lexicon.phrases("question.reversal").search(strip_connective(turn).lower().rstrip("?!. ")):
+        return ""
+    places = lexicon.places.find(earlier, question=True)
+    if len(places) < 2:
+        return ""
+    a, b = places[0], places[1]
+    return (
+        earlier[: a.start]
+        + earlier[b.start : b.end]
+        + earlier[a.end : b.start]
+        + earlier[a.start : a.end]
+        + earlier[b.end :]
+    )
+
+
 def resolve(
     question: str, history: Sequence[str], analyse: Callable[[str], Signals], lexicon: Lexicon, data_date
 ) -> Signals:
@@ -83,8 +97,14 @@ def resolve(
     if not history or not is_follow_up(turn, lexicon, data_date):
         return turn
     prev = resolve(history[-1], history[:-1], analyse, lexicon, data_date)
+    reversed_text = _reversed(turn.question, prev.text, lexicon)
+    if reversed_text:  # "En andersom?" after "... van Groningen werken in Drenthe?"
+        rewritten = analyse(reversed_text)
+        return replace(
+            rewritten, question=turn.question, follow_up=True, carried=("subject", "period"), query=rewritten.text
+        )
     carried: list[str] = []
-    core = _strip_opening(turn.question, lexicon).rstrip("?").strip()
+    core = strip_connective(turn.question).rstrip("?").strip()
     period_text, period = turn.period_text, turn.period
     shift = next((m.shift for m in find_periods(turn.question, lexicon, data_date) if m.shift), 0)
     if shift and prev.period is not None:  # "En een jaar eerder?"
@@ -145,7 +165,7 @@ def resolve(
             kind=turn.kind,
             measure=turn.measure,
         )
-    if turn.form in ("reason", "who", "when") or (turn.asks_definition and not turn.asks_quantity):
+    if turn.form in ("reason", "who", "when", "where") or (turn.asks_definition and not turn.asks_quantity):
         # "Waarom is dat?" after a figure asks a reason, not the figure again
         overrides.update(asks_quantity=False, asks_number=False)
     if turn.forecast:
@@ -155,7 +175,7 @@ def resolve(
             own_view=turn.own_view or prev.own_view,
             future_years=turn.future_years or rewritten.future_years,
         )
-    elif turn.form in ("reason", "who", "when") or turn.asks_definition:
+    elif turn.form in ("reason", "who", "when", "where") or turn.asks_definition:
         # "Hoe komt dat?" after a forecast asks for its causes, not for a forecast
         overrides.update(forecast=False, forecast_worded=False, own_view=False, future_years=frozenset())
     return replace(rewritten, **overrides)

@@ -389,6 +389,13 @@ class EvidenceScorer:
         rest = q.question.lower().split(maxsplit=1)[1:]
         return "" if rest and self.lexicon.phrases("question.interrogatives").search(rest[0]) else "definition"
 
+    def _glosses(self, q: Signals, c: EvidenceItem) -> bool:
+        """A "term: what it means" line for an asked term ("◼ Beroepsniveau 3: complexe taken, ...")."""
+        head, colon, rest = c.clean.lstrip("◼•▪● ").partition(":")
+        return (
+            bool(colon and rest.strip()) and len(head.split()) <= 5 and bool(self.lexicon.terms(head) & q.subject_terms)
+        )
+
     def features(
         self, q: Signals, c: EvidenceItem, hit: Hit, facts: list[FactMatch], latest: date | None, form: str
     ) -> dict[str, float]:
@@ -402,11 +409,12 @@ class EvidenceScorer:
         heading = c.chunk.section.split(" › ")[-1]
         section_parts = {p.strip().lower() for p in c.chunk.section.split("›")}
         form_match = {
-            "definition": lambda: self.defines.search(c.clean.lower()),
+            "definition": lambda: self.defines.search(c.clean.lower()) or self._glosses(q, c),
             "list": lambda: bool(_LIST_SENTENCE.search(c.clean)),
             "reason": lambda: self.reason.search(c.clean.lower()),
             "who": lambda: bool(self.who.search(c.clean)),
             "when": lambda: bool(c.info.periods),
+            "where": lambda: bool(c.info.places),
         }
         figure = any(m.fact for m in facts)
         role = c.info.role

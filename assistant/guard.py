@@ -47,7 +47,8 @@ MESSAGES: dict[str, str] = {
         "stellen, of raadpleeg een andere bron."
     ),
 }
-SOURCE_FORECAST = "Dit is een verwachting uit de bron, geen voorspelling van de assistent:"
+# a sentence of its own: the answer may open with the sentence a forecast leans on ("Ook in 2025 ...")
+SOURCE_FORECAST = "Het volgende is een verwachting uit de bron, geen voorspelling van de assistent."
 CONFLICT = "De bronnen geven hiervoor verschillende cijfers; het nieuwste staat eerst."
 
 SCOPE_FEATURES = [
@@ -399,13 +400,23 @@ class Guard:
         )
 
     def nearest_fact(self, q: Signals, ev: Evidence) -> EvidenceItem | None:
-        """A sourced, non-forecast figure on the same subject, offered beside a prediction refusal."""
-        for c in ev.items[:10]:
-            if c.forecast or any(p.end.year > self.data_year for p in c.info.periods):
-                continue
-            if c.coverage >= self.min_coverage and c.score > 0:
-                return c
-        return None
+        """A sourced, non-forecast figure on the same subject, offered beside a prediction refusal: the
+        best one that says its own period in a full sentence ("In 2024 waren er 18.000 werklozen"), not
+        a bare fragment ("18.000 werklozen.") that leaves the reader to guess when."""
+        fits = [
+            c
+            for c in ev.items[:10]
+            if not c.forecast
+            and not any(p.end.year > self.data_year for p in c.info.periods)
+            and c.coverage >= self.min_coverage
+            and c.score > 0
+        ]
+        dated = (
+            c
+            for c in fits
+            if len(c.clean.split()) >= 6 and (c.info.periods or any(f.period_stated for f in c.info.facts))
+        )
+        return next(dated, fits[0] if fits else None)
 
 
 __all__ = ["Guard", "MESSAGES", "SCOPE_FEATURES", "FORECAST_FEATURES", "SOURCE_FORECAST"]

@@ -146,10 +146,12 @@ class Question(_Strict):
     reason: list[str]
     who: list[str]
     when: list[str]
+    where: list[str] = Field(default_factory=list)
     condition: list[str] = Field(default_factory=list)
     personal: list[str]
     off_domain: list[str]
     follow_up_starts: list[str]
+    reversal: list[str] = Field(default_factory=list)
     follow_up_refs: list[str]
     interrogatives: list[str]
 
@@ -275,13 +277,17 @@ class Lexicon:
         self.source = source
         self._phrases: dict[str, PhraseSet] = {}
         self.stopwords = STOPWORDS_BASE | {normalize(w).lower() for w in data.terms.stopwords}
-        forms = {}
+        forms: dict[str, str] = {}
+        loose: dict[str, str] = {}
         for group in data.terms.synonyms:
             token = "syn_" + re.sub(r"\W+", "_", normalize(group[0]).lower()).strip("_")
             for form in group:
-                forms[normalize(form).lower()] = token
-        self.synonym_token = forms
-        alternatives = sorted(forms, key=len, reverse=True)
+                key = normalize(form).lower()
+                forms[key] = token
+                # "zzp'ers" as advisors also type it: "zzpers", "zzp-ers", "zzp ers"
+                loose.update((key.replace("'", sep), token) for sep in ("", "-", " ") if "'" in key)
+        self.synonym_token = loose | forms  # a form the file writes wins
+        alternatives = sorted(self.synonym_token, key=len, reverse=True)
         self._synonyms = (
             # a hyphen bounds a form too: "ICT-werkgelegenheid" holds "werkgelegenheid"
             re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(f) for f in alternatives) + r")(?![\w'])")

@@ -17,6 +17,14 @@ from .periods import PeriodMention, find_periods, is_reference, reference_marker
 from .text import normalize, stem, words, years
 from .types import Signals
 
+FORMS = ("list", "reason", "who", "when", "where")  # forms of answer a question may ask (`question.<form>` phrases)
+
+
+def strip_connective(text: str) -> str:
+    """A turn without its leading connective ("En in de zorg?" -> "in de zorg?")."""
+    return re.sub(r"^\s*(?:en|maar|ook|of|dus)\s+", "", text, flags=re.IGNORECASE)
+
+
 _INNER_NAME = re.compile(r"(?<=[\w,] )([A-Z][\w-]+)")  # capitalised, not sentence-initial
 
 
@@ -70,8 +78,9 @@ def analyse(question: str, lexicon: Lexicon, data_date: date) -> Signals:
     asking = {stem(w) for w in lexicon.data.forecast.asking}
     places = lexicon.places.find(text, question=True)
     inner = _INNER_NAME.findall(text)
-    form = next((f for f in ("list", "reason", "who", "when") if ph(f"question.{f}").search(low)), "")
-    if form == "when" and ph("question.condition").search(low):
+    asked = strip_connective(low)  # "en waar zit het?" asks where, as "waar zit het?" does
+    form = next((f for f in FORMS if ph(f"question.{f}").search(asked)), "")
+    if form == "when" and ph("question.condition").search(asked):
         form = ""  # what makes one so, not when
     measure = counted(text, lexicon)
     if ph("question.percent_cues").search(low):

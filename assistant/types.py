@@ -327,7 +327,7 @@ class Signals:
     asks_number: bool = False  # one figure is asked outright ("hoeveel ...?", not a list, not yes/no)
     kind: str = ""  # the kind of figure asked: "percent", "count", or "" when the question does not say
     asks_definition: bool = False
-    form: str = ""  # "list", "reason", "who", "when", or ""
+    form: str = ""  # "list", "reason", "who", "when", "where", or ""
     period: Period | None = None
     period_text: str = ""
     compare_years: frozenset[int] = frozenset()  # what a figure is compared with ("hoe verhoudt zich dat tot 2019?")
@@ -516,7 +516,7 @@ class Draft:
     """What a generator returns: the answer's sentences in order, each citing one passage."""
 
     sentences: list[DraftSentence] = field(default_factory=list)
-    prefix: str = ""  # framing text before the first sentence ("Dit is een verwachting uit de bron ...")
+    prefix: str = ""  # framing text before the first sentence ("Het volgende is een verwachting uit de bron ...")
     notices: list[Notice] = field(default_factory=list)
     generator: str = ""  # who wrote it ("" = the configured generator); a fallback says "extractive"
     refuse: bool = False  # the generator found no answer in the passages: a no_evidence refusal

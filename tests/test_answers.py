@@ -106,7 +106,7 @@ def test_answers_are_short_and_lead_with_the_key_figure(answers):
 def test_a_stated_forecast_is_answered_as_the_sources_forecast(assistant):
     answer = assistant.ask("Hoe hoog zal de werkloosheid in 2030 zijn volgens het CPB?")
     assert not answer.refused
-    assert answer.answer.startswith("Dit is een verwachting uit de bron")
+    assert answer.answer.startswith("Het volgende is een verwachting uit de bron")
     assert "4,4%" in answer.answer and answer.citations
 
 
@@ -134,6 +134,40 @@ def test_a_prediction_refusal_may_point_to_sourced_figures_without_forecasting(a
     assert "2031" not in answer.answer.split("Wel staat in de bronnen:")[-1]
     for c in answer.citations:
         assert not any(int(y) > 2025 for y in re.findall(r"\b20\d\d\b", c.quote))
+
+
+def test_the_figure_beside_a_prediction_refusal_says_its_own_period(assistant):
+    # a summary-box fragment ("18.000 werklozen.") leaves the advisor to guess which year it is
+    answer = assistant.ask("Hoeveel werklozen zijn er in 2030 in Groningen?")
+    assert answer.refused and answer.refusal_reason == "prediction"
+    offered = answer.answer.split("Wel staat in de bronnen:")[-1]
+    assert "Wel staat in de bronnen:" in answer.answer and re.search(r"\b20[12]\d\b", offered)
+
+
+@pytest.mark.parametrize(
+    "question, key",
+    [
+        ("onderbenutte deeltijder, wat is dat precies", "35 uur"),  # the term first, then "wat is dat"
+        ("wat houdt beroepsniveau 3 in", "complexe taken"),  # a "term: meaning" line of a list
+        ("Wanneer noemen ze de arbeidsmarkt krap?", "6 maanden"),  # "wanneer" asks what makes it so
+    ],
+)
+def test_a_definition_question_is_answered_by_the_definition(assistant, question, key):
+    answer = assistant.ask(question)
+    assert not answer.refused and key in answer.answer
+
+
+def test_a_forecast_that_leans_on_the_sentence_before_is_framed_as_the_sources_before_both(assistant):
+    answer = assistant.ask("wat verwacht het cpb voor de economische groei dit jaar")
+    frame = "Het volgende is een verwachting uit de bron, geen voorspelling van de assistent."
+    assert answer.answer.startswith(frame) and "1,7%" in answer.answer
+
+
+def test_a_second_follow_up_replaces_the_sector_with_its_preposition(assistant):
+    first = "Hoeveel vacatures stonden er halverwege 2025 open in onze regio?"
+    answer = assistant.ask("En in de ICT?", history=[first, "En in de zorg?"])
+    assert "in de in de" not in answer.trace.rewritten and "zorg" not in answer.trace.rewritten
+    assert "600" in answer.answer
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,14 @@ def test_a_content_team_synonym_takes_effect_without_code(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("typed", "written"),
+    [("zzpers", "Zzp’ers"), ("zzp-ers", "Zzp’ers"), ("wwers", "WW'ers"), ("ww ers", "WW'ers"), ("mboers", "mbo'ers")],
+)
+def test_a_synonym_typed_without_its_apostrophe_is_the_same_term(typed, written):
+    assert LEXICON.terms(typed) == LEXICON.terms(written) and LEXICON.terms(typed)
+
+
+@pytest.mark.parametrize(
     ("phrase", "text", "hit"),
     [
         ("verwacht*", "wat verwachten jullie", True),
@@ -225,6 +233,20 @@ def test_what_a_follow_up_counts_after_a_back_reference():
         "onderbenutte deeltijders"
     )
     assert counted("Hoeveel hoger is dat?", LEXICON) == frozenset()
+
+
+def test_a_turn_that_asks_the_other_way_round_swaps_the_two_places():
+    rewritten = ask("En andersom?", ["Hoeveel inwoners van Groningen werken in Drenthe?"])
+    assert rewritten.follow_up and rewritten.query == "Hoeveel inwoners van Drenthe werken in Groningen?"
+    # one place only: nothing to swap, the turn is read as any other follow-up
+    assert "andersom" in ask("En andersom?", ["Hoeveel WW-uitkeringen zijn er in Groningen?"]).query
+
+
+def test_a_follow_up_after_its_connective_asks_its_own_form():
+    asked = ask("en waar zit het", ["wanneer is het werkcentrum opengegaan"])
+    assert asked.form == "where" and "werkcentrum" in asked.query.lower()
+    assert analyse("En waarom is dat?", LEXICON, DATA_DATE).form == "reason"
+    assert analyse("Wanneer noemen ze de arbeidsmarkt krap?", LEXICON, DATA_DATE).form == ""
 
 
 def test_when_one_counts_as_something_asks_a_definition_not_a_time():
