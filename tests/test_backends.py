@@ -3,13 +3,17 @@ are rejected with the list of valid ones."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+
 import numpy as np
 import pytest
 
 from assistant.answer import ExtractiveGenerator, Generator
 from assistant.backends import EMBEDDERS, CachedEmbedder, ChromaStore, Embedder, VectorStore, get_embedder, get_store
 from assistant.core import make_generator
-from assistant.errors import BackendError, ConfigError
+from assistant.errors import BackendError, ConfigError, IndexUnavailable
 from assistant.settings import Settings
 
 
@@ -71,6 +75,34 @@ def test_store_and_generator_satisfy_their_protocols(assistant, tmp_path):
 def test_an_unreachable_chroma_server_is_a_backend_error(tmp_path):
     with pytest.raises(BackendError, match="Cannot open the Chroma store at http://127.0.0.1:9"):
         get_store(Settings(index_dir=tmp_path, chroma_url="http://127.0.0.1:9"))
+
+
+def test_a_chroma_server_that_hangs_gives_an_error_instead_of_holding_the_request(chroma_server, tmp_path):
+    """A server frozen with its port open (SIGSTOP: as a stuck process or a full disk looks from outside)
+    must not hold a question forever: the call ends in IndexUnavailable (a 503 for the faces) within its
+    time limit, and the same store answers again once the server does."""
+    # a collection of its own on the session's server, so the other tests' index is untouched
+    store = ChromaStore(Settings(index_dir=tmp_path, chroma_url=chroma_server.url, chroma_timeout_s=2), "hang-test")
+    store.upsert(["a"], np.ones((1, 384), dtype=np.float32), ["tekst"], [{"source_id": "s"}])
+    outcome: list[BaseException | None] = []
+
+    def search() -> None:
+        try:
+            store.search(np.ones(384, dtype=np.float32), 1)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - the test reads which one
+            outcome.append(exc)
+
+    os.kill(chroma_server.proc.pid, signal.SIGSTOP)
+    try:
+        worker = threading.Thread(target=search, daemon=True)
+        worker.start()
+        worker.join(timeout=60)  # a hang detector, far above the 2 s limit; not a speed target
+        assert not worker.is_alive(), "the search waited on the frozen server"
+    finally:
+        os.kill(chroma_server.proc.pid, signal.SIGCONT)
+    assert isinstance(outcome[0], IndexUnavailable) and "unreachable" in str(outcome[0])
+    assert [i for i, _ in store.search(np.ones(384, dtype=np.float32), 1)] == ["a"]
 
 
 def test_the_guard_holds_with_the_sentence_transformers_embedder(tmp_path_factory, embedding_cache):
