@@ -247,6 +247,7 @@ def test_a_follow_up_after_its_connective_asks_its_own_form():
     assert asked.form == "where" and "werkcentrum" in asked.query.lower()
     assert analyse("En waarom is dat?", LEXICON, DATA_DATE).form == "reason"
     assert analyse("Wanneer noemen ze de arbeidsmarkt krap?", LEXICON, DATA_DATE).form == ""
+    assert analyse("Waar staat de afkorting STEM voor?", LEXICON, DATA_DATE).form == ""
 
 
 def test_when_one_counts_as_something_asks_a_definition_not_a_time():
