@@ -149,7 +149,6 @@ def test_the_figure_beside_a_prediction_refusal_says_its_own_period(assistant):
     [
         ("onderbenutte deeltijder, wat is dat precies", "35 uur"),  # the term first, then "wat is dat"
         ("wat houdt beroepsniveau 3 in", "complexe taken"),  # a "term: meaning" line of a list
-        ("Wanneer noemen ze de arbeidsmarkt krap?", "6 maanden"),  # "wanneer" asks what makes it so
     ],
 )
 def test_a_definition_question_is_answered_by_the_definition(assistant, question, key):
