@@ -20,6 +20,7 @@ from .periods import find_periods, shifted
 from .question import strip_connective
 from .types import Signals
 
+_ASKS_NO_FIGURE = ("reason", "who", "when", "where")  # forms whose answer is not the earlier turn's figure
 _MAX_WORDS = 12  # a turn that only points back ("Hoeveel daarvan zijn vrouw?") is short
 _MAX_WORDS_CONNECTIVE = 20  # one that starts "En ..." may say more
 
@@ -165,7 +166,7 @@ def resolve(
             kind=turn.kind,
             measure=turn.measure,
         )
-    if turn.form in ("reason", "who", "when", "where") or (turn.asks_definition and not turn.asks_quantity):
+    if turn.form in _ASKS_NO_FIGURE or (turn.asks_definition and not turn.asks_quantity):
         # "Waarom is dat?" after a figure asks a reason, not the figure again
         overrides.update(asks_quantity=False, asks_number=False)
     if turn.forecast:
@@ -175,7 +176,7 @@ def resolve(
             own_view=turn.own_view or prev.own_view,
             future_years=turn.future_years or rewritten.future_years,
         )
-    elif turn.form in ("reason", "who", "when", "where") or turn.asks_definition:
+    elif turn.form in _ASKS_NO_FIGURE or turn.asks_definition:
         # "Hoe komt dat?" after a forecast asks for its causes, not for a forecast
         overrides.update(forecast=False, forecast_worded=False, own_view=False, future_years=frozenset())
     return replace(rewritten, **overrides)

@@ -391,7 +391,7 @@ class EvidenceScorer:
 
     def _glosses(self, q: Signals, c: EvidenceItem) -> bool:
         """A "term: what it means" line for an asked term ("◼ Beroepsniveau 3: complexe taken, ...")."""
-        head, colon, rest = c.clean.lstrip("◼•▪● ").partition(":")
+        head, colon, rest = c.clean.partition(":")  # `clean` is the text without its bullet
         return (
             bool(colon and rest.strip()) and len(head.split()) <= 5 and bool(self.lexicon.terms(head) & q.subject_terms)
         )
