@@ -18,6 +18,7 @@ from .chunking import chunk_sentences
 from .idf import TermWeights
 from .settings import AnswerSettings
 from .types import (
+    BULLETS,
     Chunk,
     Draft,
     DraftSentence,
@@ -31,7 +32,6 @@ from .types import (
     Verdict,
 )
 
-_BULLETS = "◼•▪●"
 _ORDINALS = ["eerste", "tweede", "derde", "vierde"]
 
 
@@ -135,7 +135,7 @@ class ExtractiveGenerator:
         sentences = chunk_sentences(c.chunk.text)
         previous_was_bullet = True
         for i in range(c.position + 1, min(len(sentences), c.position + 13)):
-            if sentences[i].lstrip()[:1] in _BULLETS:
+            if sentences[i].lstrip()[:1] in BULLETS:
                 items.append(self._item(ev, c.chunk, i, sentences[i]))
                 previous_was_bullet = True
             elif previous_was_bullet:
@@ -184,7 +184,7 @@ class ExtractiveGenerator:
         return out
 
     def _bullet_without_intro(self, c: EvidenceItem, chosen: list[EvidenceItem]) -> bool:
-        if c.text.lstrip()[:1] not in _BULLETS:
+        if c.text.lstrip()[:1] not in BULLETS:
             return False
         return not any(
             x.chunk.id == c.chunk.id and x.position < c.position and x.text.rstrip().endswith(":") for x in chosen
@@ -193,9 +193,9 @@ class ExtractiveGenerator:
     def _before(self, ev: Evidence, c: EvidenceItem) -> EvidenceItem | None:
         """The sentence before `c` that it leans on: for a bullet item, the list's opening sentence."""
         sentences = chunk_sentences(c.chunk.text)
-        bullet = c.text.lstrip()[:1] in _BULLETS
+        bullet = c.text.lstrip()[:1] in BULLETS
         for i in range(c.position - 1, -1, -1):
-            if bullet and sentences[i].lstrip()[:1] in _BULLETS:
+            if bullet and sentences[i].lstrip()[:1] in BULLETS:
                 continue
             if bullet and not sentences[i].rstrip().endswith(":"):
                 continue  # an item's explanation; the opening sentence is further up

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .lexicon import Lexicon
 from .settings import ChunkingSettings
-from .types import Chunk, Document, SentenceRole
+from .types import BULLETS, Chunk, Document, SentenceRole
 
 # Bump when chunking output changes for the same input: it is part of the index name,
 # so a new chunker never reuses passages cut by an old one.
@@ -34,7 +34,6 @@ _BOX = re.compile(r"^Box\s+\d+(\.\d+)?\b")
 # starts with a reference to it continues in lower case ("Afbeelding 4.2 laat zien ...").
 _CAPTION = re.compile(r"^(Afbeelding|Tabel|Figuur)\s+\d+(\.\d+)?\s+[A-Z(]")
 _SOURCE_LINE = re.compile(r"^(Bron|Nb|\*)\s*:")
-_BULLET = "◼•▪●"
 _ABBREVIATIONS = {
     "o.a",
     "bijv",
@@ -60,7 +59,7 @@ _ABBREVIATIONS = {
     "p",
     "blz",
 }
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9‘“'\"(" + _BULLET + r"])|\s+(?=[" + _BULLET + "])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9‘“'\"(" + BULLETS + r"])|\s+(?=[" + BULLETS + "])")
 
 
 @dataclass
@@ -72,7 +71,7 @@ class Sentence:
     cells: list[list[str]] | None = None
 
 
-_QUOTE_START = re.compile(r"^[◼•▪●]?\s*[\"'‘“„]")
+_QUOTE_START = re.compile("^[" + BULLETS + r"]?\s*[\"'‘“„]")
 _QUOTE_END = re.compile(r"[\"'’”][.!?]?$|[.!?,][\"'’”]")
 
 
@@ -232,7 +231,7 @@ def document_sentences(doc: Document, lexicon: Lexicon) -> list[Sentence]:
                 and heading_like
                 and line[0].isupper()
                 and len(line) < 70
-                and (not nxt or nxt[0].isupper() or nxt[0] in _BULLET)
+                and (not nxt or nxt[0].isupper() or nxt[0] in BULLETS)
             ):
                 flush()
                 level = (

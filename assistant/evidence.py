@@ -32,6 +32,7 @@ from .params import Params
 from .periods import distance_days, relation, span
 from .settings import AnswerSettings
 from .types import (
+    BULLETS,
     QUOTABLE_ROLES,
     Chunk,
     Coverage,
@@ -168,8 +169,8 @@ class EvidenceScorer:
                         and not info.periods
                         and si > 0
                         and self.is_forecast(previous, infos[si - 1]),
-                        anaphoric=self.anaphora.search(sentence.lstrip("◼•▪● ").lower()),
-                        leans=self.leaning.search(sentence.lstrip("◼•▪● ").lower()),
+                        anaphoric=self.anaphora.search(sentence.lstrip(BULLETS + " ").lower()),
+                        leans=self.leaning.search(sentence.lstrip(BULLETS + " ").lower()),
                         previous_periods=infos[si - 1].periods if si else (),
                         published=self.published.get(chunk.source_id),
                     )

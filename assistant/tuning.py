@@ -41,6 +41,7 @@ from .guard import FORECAST_FEATURES, SCOPE_FEATURES
 from .index import ingest, load_snapshot
 from .params import LogisticModel, Params, load_params, params_file
 from .settings import ROOT, Settings
+from .types import BULLETS
 
 # Every question set that is no longer blind (evals/README.md says which were read miss by miss)
 # trains; the even ids of the own set are the test. Never here: evals/questions/answer_blind.jsonl
@@ -134,7 +135,7 @@ class Corpora:
 def positive(sentence: str, evidence: list[str]) -> bool:
     """A candidate sentence overlaps the gold evidence (either lies inside the other), or it is the
     table row a gold table line was copied from."""
-    s = norm(sentence).lstrip("◼•▪● ")
+    s = norm(sentence).lstrip(BULLETS + " ")
     if len(s) < 15:
         return False
     return any(s in norm(e) or norm(e) in s or (is_table_line(e) and evidence_matches(e, sentence)) for e in evidence)

@@ -22,6 +22,8 @@ NoticeKind = Literal["period_not_covered", "place_not_covered", "conflict", "sou
 # What a sentence is, as the chunker marks it: only body sentences, captions and source lines are quoted.
 SentenceRole = Literal["body", "caption", "source", "boilerplate", "testimonial", "label", "row"]
 QUOTABLE_ROLES = ("body", "caption", "source", "row")
+# list bullets as the loaders write them (Markdown and DOCX items become "◼ ") and the PDF prints them
+BULLETS = "◼•▪●"
 
 
 class SourceInfo(BaseModel):
@@ -408,7 +410,7 @@ class EvidenceItem:
     @property
     def clean(self) -> str:
         """The sentence without a leading bullet: what is quoted."""
-        return self.text.lstrip("◼•▪● ").strip()
+        return self.text.lstrip(BULLETS + " ").strip()
 
     @property
     def context(self) -> str:
