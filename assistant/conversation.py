@@ -75,7 +75,7 @@ def _remove(text: str, part: str) -> str:
 def _reversed(turn: str, earlier: str, lexicon: Lexicon) -> str:
     """The earlier question with its two places swapped, when the turn asks the other way round
     (`question.reversal`: "En andersom?"); else ""."""
-    if not lexicon.phrases("question.reversal").search(strip_connective(turn).lower().rstrip("?!. ")):
+    if not lexicon.phrases("question.reversal").search(strip_connective(turn, lexicon).lower().rstrip("?!. ")):
         return ""
     places = lexicon.places.find(earlier, question=True)
     if len(places) < 2:
@@ -105,7 +105,7 @@ def resolve(
             rewritten, question=turn.question, follow_up=True, carried=("subject", "period"), query=rewritten.text
         )
     carried: list[str] = []
-    core = strip_connective(turn.question).rstrip("?").strip()
+    core = strip_connective(turn.question, lexicon).rstrip("?").strip()
     period_text, period = turn.period_text, turn.period
     shift = next((m.shift for m in find_periods(turn.question, lexicon, data_date) if m.shift), 0)
     if shift and prev.period is not None:  # "En een jaar eerder?"

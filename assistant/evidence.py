@@ -151,6 +151,7 @@ class EvidenceScorer:
                 seen.add(key)
                 previous = sentences[si - 1] if si else ""
                 forecast = self.is_forecast(sentence, info)
+                opening = sentence.lstrip(BULLETS + " ").lower()
                 items.append(
                     EvidenceItem(
                         text=sentence,
@@ -169,8 +170,8 @@ class EvidenceScorer:
                         and not info.periods
                         and si > 0
                         and self.is_forecast(previous, infos[si - 1]),
-                        anaphoric=self.anaphora.search(sentence.lstrip(BULLETS + " ").lower()),
-                        leans=self.leaning.search(sentence.lstrip(BULLETS + " ").lower()),
+                        anaphoric=self.anaphora.search(opening),
+                        leans=self.leaning.search(opening),
                         previous_periods=infos[si - 1].periods if si else (),
                         published=self.published.get(chunk.source_id),
                     )

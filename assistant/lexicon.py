@@ -151,6 +151,7 @@ class Question(_Strict):
     personal: list[str]
     off_domain: list[str]
     follow_up_starts: list[str]
+    connectives: list[str] = Field(default_factory=list)
     reversal: list[str] = Field(default_factory=list)
     follow_up_refs: list[str]
     interrogatives: list[str]

@@ -20,9 +20,10 @@ from .types import Signals
 FORMS = ("list", "reason", "who", "when", "where")  # forms of answer a question may ask (`question.<form>` phrases)
 
 
-def strip_connective(text: str) -> str:
-    """A turn without its leading connective ("En in de zorg?" -> "in de zorg?")."""
-    return re.sub(r"^\s*(?:en|maar|ook|of|dus)\s+", "", text, flags=re.IGNORECASE)
+def strip_connective(text: str, lexicon: Lexicon) -> str:
+    """A turn without its leading connective (`question.connectives`: "En in de zorg?" -> "in de zorg?")."""
+    words = "|".join(re.escape(w) for w in lexicon.data.question.connectives)
+    return re.sub(rf"^\s*(?:{words})\s+", "", text, flags=re.IGNORECASE) if words else text
 
 
 _INNER_NAME = re.compile(r"(?<=[\w,] )([A-Z][\w-]+)")  # capitalised, not sentence-initial
@@ -78,7 +79,7 @@ def analyse(question: str, lexicon: Lexicon, data_date: date) -> Signals:
     asking = {stem(w) for w in lexicon.data.forecast.asking}
     places = lexicon.places.find(text, question=True)
     inner = _INNER_NAME.findall(text)
-    asked = strip_connective(low)  # "en waar zit het?" asks where, as "waar zit het?" does
+    asked = strip_connective(low, lexicon)  # "en waar zit het?" asks where, as "waar zit het?" does
     form = next((f for f in FORMS if ph(f"question.{f}").search(asked)), "")
     if form == "when" and ph("question.condition").search(asked):
         form = ""  # what makes one so, not when
